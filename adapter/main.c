@@ -1,0 +1,40 @@
+/*
+ * main.c - the nenfhir command: dispatches to its subcommands. Today:
+ * `explain` (classify one case from key=value inputs) and `version`.
+ */
+#include "cli_explain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef NENFHIR_VERSION
+#define NENFHIR_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: nenfhir explain [--summary] key=value...   classify one case\n"
+               "       nenfhir version\n"
+               "Inputs and results: tests/vectors/README.md; rules: mappings/RULES.md\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "explain") == 0)
+        return cli_explain(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("nenfhir %s\n", NENFHIR_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "nenfhir: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

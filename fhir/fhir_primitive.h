@@ -1,0 +1,22 @@
+/*
+ * fhir_primitive.h - FHIR R4 primitive data types the adapter writes and
+ * checks: id and instant. (The resource tree, JSON/XML and the REST client
+ * arrive with issue 3/4.) Knows nothing of NENs.
+ */
+#ifndef FHIR_PRIMITIVE_H
+#define FHIR_PRIMITIVE_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* 1 if s is a valid FHIR id: [A-Za-z0-9-.]{1,64}. */
+int fhir_id_valid(const char *s);
+
+/* Format t as a FHIR instant in UTC ("2026-11-21T08:30:00Z") into buf
+ * (at least 21 bytes). Returns 0, or -1 if it does not fit or t is invalid. */
+int fhir_instant_format(time_t t, char *buf, size_t len);
+
+/* 1 if s is a valid FHIR instant (YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)). */
+int fhir_instant_valid(const char *s);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * nen_case_text.c - reads the key=value case language (nen_case_text.h).
+ * Every value is checked: a number that is not a number, a word that is not
+ * in the vocabulary, or a key nobody knows is an error naming the key.
+ */
+#include "nen_case_text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORD_MAX 256
+
+/* A whole-string number with an optional unit suffix from units[] (each with
+ * its factor). Returns 0 or -1. */
+struct unit { const char *suffix; double factor; };
+
+static int parse_number(const char *s, const struct unit *units, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno != 0 || !isfinite(v))
+        return -1;
+    if (*end == '\0') {
+        *out = v;
+        return 0;
+    }
+    for (; units && units->suffix; units++)
+        if (strcmp(end, units->suffix) == 0) {
+            *out = v * units->factor;
+            return 0;
+        }
+    return -1;
+}
+
+static int set_num(struct nen_num *n, const char *key, const char *v, const struct unit *u,
+                   char *err, unsigned errlen)
+{
+    double x;
+    if (parse_number(v, u, &x) != 0) {
+        snprintf(err, errlen, "%s: '%s' is not a number", key, v);
+        return -1;
+    }
+    n->known = 1;
+    n->value = x;
+    return 0;
+}
+
+/* A word from a fixed list; *out gets its value. */
+struct word { const char *w; int v; };
+
+static int set_word(int *out, const struct word *words, const char *key, const char *v,
+                    char *err, unsigned errlen)
+{
+    char list[WORD_MAX] = "";
+    for (const struct word *w = words; w->w; w++) {
+        if (strcmp(w->w, v) == 0) {
+            *out = w->v;
+            return 0;
+        }
+        if (strlen(list) + strlen(w->w) + 3 < sizeof list) {
+            strcat(list, list[0] ? ", " : "");
+            strcat(list, w->w);
+        }
+    }
+    snprintf(err, errlen, "%s: '%s' is not one of %s", key, v, list);
+    return -1;
+}
+
+static const struct word tri_words[] = {{"yes", NEN_TRI_YES}, {"no", NEN_TRI_NO}, {0, 0}};
+static const struct word ihc_words[] = {
+    {"pos", NEN_IHC_POSITIVE}, {"neg", NEN_IHC_NEGATIVE}, {0, 0}};
+static const struct unit pct_units[] = {{"%", 1}, {0, 0}};
+static const struct unit mm_units[] = {{"mm", 1}, {"cm", 10}, {0, 0}};
+
+/* "a+b+c" of words known to parse(); sets bits. */
+static int set_bits(uint64_t *bits, int (*parse)(const char *), const char *key, const char *v,
+                    char *err, unsigned errlen)
+{
+    char buf[WORD_MAX];
+    if (strlen(v) >= sizeof buf) {
+        snprintf(err, errlen, "%s: value too long", key);
+        return -1;
+    }
+    strcpy(buf, v);
+    uint64_t acc = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, "+", &save); tok;
+         tok = strtok_r(NULL, "+", &save)) {
+        int e = parse(tok);
+        if (e < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a known finding (see tests/vectors/README.md)",
+                     key, tok);
+            return -1;
+        }
+        acc |= 1ULL << e;
+    }
+    if (!acc) {
+        snprintf(err, errlen, "%s: empty value", key);
+        return -1;
+    }
+    *bits = acc;
+    return 0;
+}
+
+static int set_mitoses(struct nen_case *c, const char *v, char *err, unsigned errlen)
+{
+    const char *slash = strchr(v, '/');
+    char num[64];
+    if (!slash || (size_t)(slash - v) >= sizeof num) {
+        snprintf(err, errlen, "mitoses: '%s' needs a unit: N/2mm2 or N/10hpf", v);
+        return -1;
+    }
+    memcpy(num, v, (size_t)(slash - v));
+    num[slash - v] = '\0';
+    enum nen_mitoses_unit unit;
+    if (strcmp(slash + 1, "2mm2") == 0)
+        unit = NEN_MIT_PER_2MM2;
+    else if (strcmp(slash + 1, "10hpf") == 0)
+        unit = NEN_MIT_PER_10HPF;
+    else {
+        snprintf(err, errlen, "mitoses: unit '%s' is not 2mm2 or 10hpf", slash + 1);
+        return -1;
+    }
+    if (set_num(&c->mitoses, "mitoses", num, NULL, err, errlen) != 0)
+        return -1;
+    c->mitoses_unit = unit;
+    return 0;
+}
+
+static int set_tnm(enum nen_tnm *out, char prefix, const char *key, const char *v, char *err,
+                   unsigned errlen)
+{
+    int x = nen_tnm_parse(v);
+    if (x < 0 || nen_tnm_name((enum nen_tnm)x)[0] != prefix) {
+        snprintf(err, errlen, "%s: '%s' is not an AJCC %c category", key, v, prefix);
+        return -1;
+    }
+    *out = (enum nen_tnm)x;
+    return 0;
+}
+
+static int set_mets(struct nen_case *c, const char *v, char *err, unsigned errlen)
+{
+    if (strcmp(v, "none") == 0) {
+        c->mets = NEN_METS_NONE;
+        c->met_sites = 0;
+        return 0;
+    }
+    uint64_t bits;
+    if (set_bits(&bits, nen_met_parse, "mets", v, err, errlen) != 0)
+        return -1;
+    c->mets = NEN_METS_PRESENT;
+    c->met_sites = (uint32_t)bits;
+    return 0;
+}
+
+static int set_gastrin(struct nen_case *c, const char *v, char *err, unsigned errlen)
+{
+    if (strcmp(v, "high") == 0) {
+        c->gastrin_status = NEN_GASTRIN_HIGH;
+        return 0;
+    }
+    if (strcmp(v, "normal") == 0) {
+        c->gastrin_status = NEN_GASTRIN_NORMAL;
+        return 0;
+    }
+    return set_num(&c->gastrin, "gastrin", v, NULL, err, errlen);
+}
+
+int nen_case_set(struct nen_case *c, const char *key, const char *v, char *err, unsigned errlen)
+{
+    struct nen_case tmp = *c; /* edit a copy: the case stays unchanged on error */
+    int rc = -1, w = 0;
+    if (strcmp(key, "site") == 0) {
+        int s = nen_site_parse(v);
+        if (s < 0)
+            snprintf(err, errlen, "site: '%s' is not a known site (see tests/vectors/README.md)", v);
+        else {
+            tmp.site = (enum nen_site)s;
+            rc = 0;
+        }
+    } else if (strcmp(key, "specimen") == 0) {
+        static const struct word ws[] = {
+            {"resection", NEN_SPECIMEN_RESECTION}, {"biopsy", NEN_SPECIMEN_BIOPSY}, {0, 0}};
+        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
+            tmp.specimen = (enum nen_specimen)w;
+    } else if (strcmp(key, "ki67") == 0) {
+        rc = set_num(&tmp.ki67, key, v, pct_units, err, errlen);
+    } else if (strcmp(key, "mitoses") == 0) {
+        rc = set_mitoses(&tmp, v, err, errlen);
+    } else if (strcmp(key, "hpf_area") == 0) {
+        rc = set_num(&tmp.hpf_area_mm2, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "necrosis") == 0) {
+        static const struct word ws[] = {{"none", NEN_NECROSIS_NONE},
+                                         {"punctate", NEN_NECROSIS_PUNCTATE},
+                                         {"extensive", NEN_NECROSIS_EXTENSIVE},
+                                         {"present", NEN_NECROSIS_PRESENT}, {0, 0}};
+        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
+            tmp.necrosis = (enum nen_necrosis)w;
+    } else if (strcmp(key, "diff") == 0) {
+        static const struct word ws[] = {{"well", NEN_DIFF_WELL}, {"small", NEN_DIFF_SMALL_CELL},
+                                         {"large", NEN_DIFF_LARGE_CELL}, {"poor", NEN_DIFF_POOR},
+                                         {0, 0}};
+        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
+            tmp.diff = (enum nen_diff)w;
+    } else if (strcmp(key, "ne_pct") == 0) {
+        rc = set_num(&tmp.ne_pct, key, v, pct_units, err, errlen);
+    } else if (strcmp(key, "non_ne_pct") == 0) {
+        rc = set_num(&tmp.non_ne_pct, key, v, pct_units, err, errlen);
+    } else if (strcmp(key, "non_ne_kind") == 0) {
+        if (strlen(v) >= sizeof tmp.non_ne_kind)
+            snprintf(err, errlen, "non_ne_kind: longer than %zu characters",
+                     sizeof tmp.non_ne_kind - 1);
+        else {
+            strcpy(tmp.non_ne_kind, v);
+            for (char *p = tmp.non_ne_kind; *p; p++)
+                if (*p == '_')
+                    *p = ' ';
+            rc = 0;
+        }
+    } else if (strcmp(key, "size") == 0) {
+        rc = set_num(&tmp.size_mm, key, v, mm_units, err, errlen);
+    } else if (strcmp(key, "tumours") == 0) {
+        rc = set_num(&tmp.tumour_count, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "extent") == 0) {
+        rc = set_bits(&tmp.extent, nen_extent_parse, key, v, err, errlen);
+    } else if (strcmp(key, "nodes_examined") == 0) {
+        rc = set_num(&tmp.nodes_examined, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "nodes_positive") == 0) {
+        rc = set_num(&tmp.nodes_positive, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "mesenteric_mass") == 0) {
+        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
+            tmp.mesenteric_mass = (enum nen_tri)w;
+    } else if (strcmp(key, "mets") == 0) {
+        rc = set_mets(&tmp, v, err, errlen);
+    } else if (strcmp(key, "met_lesions") == 0) {
+        rc = set_num(&tmp.met_lesions, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "pt") == 0) {
+        rc = set_tnm(&tmp.t_given, 'T', key, v, err, errlen);
+    } else if (strcmp(key, "pn") == 0) {
+        rc = set_tnm(&tmp.n_given, 'N', key, v, err, errlen);
+    } else if (strcmp(key, "pm") == 0) {
+        rc = set_tnm(&tmp.m_given, 'M', key, v, err, errlen);
+    } else if (strcmp(key, "gastrin") == 0) {
+        rc = set_gastrin(&tmp, v, err, errlen);
+    } else if (strcmp(key, "gastrin_uln") == 0) {
+        rc = set_num(&tmp.gastrin_uln, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "ph") == 0) {
+        rc = set_num(&tmp.gastric_ph, key, v, NULL, err, errlen);
+    } else if (strcmp(key, "acid") == 0) {
+        static const struct word ws[] = {{"hypo", NEN_ACID_LOW}, {"hyper", NEN_ACID_HIGH},
+                                         {"normal", NEN_ACID_NORMAL}, {0, 0}};
+        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
+            tmp.acid = (enum nen_acid)w;
+    } else if (strcmp(key, "atrophic_gastritis") == 0) {
+        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
+            tmp.atrophic_gastritis = (enum nen_tri)w;
+    } else if (strcmp(key, "antibodies") == 0) {
+        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
+            tmp.parietal_antibodies = (enum nen_tri)w;
+    } else if (strcmp(key, "gastrinoma") == 0) {
+        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
+            tmp.gastrinoma = (enum nen_tri)w;
+    } else if (strcmp(key, "region") == 0) {
+        static const struct word ws[] = {{"body_fundus", NEN_GREGION_BODY_FUNDUS},
+                                         {"antrum", NEN_GREGION_ANTRUM},
+                                         {"cardia", NEN_GREGION_CARDIA}, {0, 0}};
+        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
+            tmp.gastric_region = (enum nen_gastric_region)w;
+    } else if (strcmp(key, "pit1") == 0 || strcmp(key, "tpit") == 0 || strcmp(key, "sf1") == 0) {
+        if ((rc = set_word(&w, ihc_words, key, v, err, errlen)) == 0)
+            *(key[0] == 'p' ? &tmp.pit1 : key[0] == 't' ? &tmp.tpit : &tmp.sf1) = (enum nen_ihc)w;
+    } else if (strcmp(key, "sdhb_loss") == 0) {
+        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
+            tmp.sdhb_loss = (enum nen_tri)w;
+    } else {
+        snprintf(err, errlen, "'%s' is not a known input (see tests/vectors/README.md)", key);
+    }
+    if (rc == 0)
+        *c = tmp;
+    return rc;
+}
+
+int nen_case_parse(struct nen_case *c, const char *text, char *err, unsigned errlen)
+{
+    const char *p = text;
+    while (*p) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        char word[WORD_MAX];
+        size_t len = (size_t)(p - start);
+        if (len >= sizeof word) {
+            snprintf(err, errlen, "'%.20s...' is too long", start);
+            return -1;
+        }
+        memcpy(word, start, len);
+        word[len] = '\0';
+        char *eq = strchr(word, '=');
+        if (!eq || eq == word || eq[1] == '\0') {
+            snprintf(err, errlen, "'%s' is not key=value", word);
+            return -1;
+        }
+        *eq = '\0';
+        if (nen_case_set(c, word, eq + 1, err, errlen) != 0)
+            return -1;
+    }
+    return nen_case_check(c, err, errlen);
+}
