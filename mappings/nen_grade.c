@@ -144,9 +144,20 @@ static void apply_mixed(const struct nen_case *c, struct nen_result *r)
 void nen_grade_classify(const struct nen_case *c, struct nen_result *r)
 {
     if (c->site == NEN_SITE_UNKNOWN) {
-        nen_trace_add(&r->class_trace, R_T3 ": the grading system depends on the site",
-                      "primary site not reported: class and grade indeterminate");
+        enum nen_class nec = nen_nec_class(c->diff);
         nen_missing(r, "site");
+        if (nec != NEN_CLASS_INDETERMINATE) {
+            /* every Table 3 system calls this morphology NEC, whatever the site */
+            r->cls = nec;
+            r->grade = NEN_GRADE_HIGH;
+            nen_trace_add(&r->class_trace, R_T3 ": NEC rows of every site",
+                          "primary site not reported; poorly differentiated morphology: %s, "
+                          "high grade by definition", nen_class_name(nec));
+        } else {
+            nen_trace_add(&r->class_trace, R_T3 ": the grading system depends on the site",
+                          "primary site not reported: class and grade indeterminate");
+        }
+        apply_mixed(c, r);
         return;
     }
     struct nen_prolif p;

@@ -130,9 +130,12 @@ void nen_grade_gep(const struct nen_case *c, const struct nen_prolif *p, struct 
     } else {
         /* the higher of the two grades wins */
         r->grade = gk > gm ? gk : gm;
-        note_single_measure(p, r);
-        if (p->ki67_known && p->mit_known && gk != gm)
-            note_discordant(r, nen_grade_name(gk), nen_grade_name(gm));
+        /* a NEC is high grade by definition: the notes concern NET grades only */
+        if (nen_nec_class(c->diff) == NEN_CLASS_INDETERMINATE) {
+            note_single_measure(p, r);
+            if (p->ki67_known && p->mit_known && gk != gm)
+                note_discordant(r, nen_grade_name(gk), nen_grade_name(gm));
+        }
     }
     class_from_diff(c, p, r, R_GEP, 20.0, 20.0);
     if (r->cls == NEN_CLASS_NET && r->grade != NEN_GRADE_INDETERMINATE)
@@ -144,8 +147,13 @@ void nen_grade_uadt(const struct nen_case *c, const struct nen_prolif *p, struct
 {
     char a[24];
     int necrosis = c->necrosis != NEN_NECROSIS_UNKNOWN && c->necrosis != NEN_NECROSIS_NONE;
+    int ki_20 = p->ki67_known && p->ki67 == 20.0;
     int ki_g3 = p->ki67_known && p->ki67 > 20.0;
     int mit_g3 = p->mit_known && p->mit > 10.0;
+    int nec = nen_nec_class(c->diff) != NEN_CLASS_INDETERMINATE;
+    if (ki_20)
+        nen_warn(r, "uadt-ki67-20",
+                 "Ki-67 exactly 20%%: the G1/G2 rows need < 20%% and the G3 row > 20%%");
     if (!p->ki67_known && !p->mit_known) {
         nen_trace_add(&r->grade_trace, R_UADT, "Ki-67 and mitotic count missing: no grade");
         nen_missing(r, "ki67");
@@ -155,20 +163,17 @@ void nen_grade_uadt(const struct nen_case *c, const struct nen_prolif *p, struct
         r->grade = NEN_GRADE_G3;
         nen_trace_add(&r->grade_trace, R_UADT ", G3 row (> 10 mitoses and/or Ki-67 > 20%)",
                       "%s", mit_g3 ? "mitotic count > 10/2 mm²" : "Ki-67 > 20%");
-        note_single_measure(p, r);
-        if (p->ki67_known && p->mit_known && ki_g3 != mit_g3)
+        if (!nec && p->ki67_known && p->mit_known && !ki_20 && ki_g3 != mit_g3)
             note_discordant(r, ki_g3 ? "G3" : "below G3", mit_g3 ? "G3" : "below G3");
-    } else if (p->ki67_known && p->ki67 == 20.0) {
-        nen_warn(r, "uadt-ki67-20",
-                 "Ki-67 exactly 20%%: the G1/G2 rows need < 20%% and the G3 row > 20%%; "
-                 "grade left to the pathologist");
-        nen_trace_add(&r->grade_trace, R_UADT, "Ki-67 20%% falls between the rows");
+    } else if (ki_20) {
+        nen_trace_add(&r->grade_trace, R_UADT,
+                      "Ki-67 20%% falls between the rows and mitoses do not reach G3: grade "
+                      "left to the pathologist");
     } else if ((p->mit_known && p->mit >= 2.0) || necrosis) {
         /* G2 row: 2-10 mitoses and/or necrosis, and Ki-67 < 20% */
         r->grade = NEN_GRADE_G2;
         nen_trace_add(&r->grade_trace, R_UADT ", G2 row (2-10 mitoses and/or necrosis)",
                       "%s", necrosis ? "necrosis present" : "mitotic count 2-10/2 mm²");
-        note_single_measure(p, r);
     } else if (c->necrosis == NEN_NECROSIS_UNKNOWN) {
         nen_trace_add(&r->grade_trace, R_UADT,
                       "no G2/G3 criterion met but necrosis not reported: G1 or G2");
@@ -180,7 +185,8 @@ void nen_grade_uadt(const struct nen_case *c, const struct nen_prolif *p, struct
                       "mitoses %s, no necrosis, Ki-67 %s",
                       p->mit_known ? nen_fmt_num(p->mit, a, sizeof a) : "not reported",
                       p->ki67_known ? "< 20%" : "not reported");
-        note_single_measure(p, r);
     }
+    if (!nec && r->grade != NEN_GRADE_INDETERMINATE)
+        note_single_measure(p, r);
     class_from_diff(c, p, r, R_UADT, 20.0, 10.0);
 }

@@ -152,6 +152,11 @@ static void decide(const struct nen_case *c, struct nen_result *r)
 
 void nen_gtype_classify(const struct nen_case *c, struct nen_result *r)
 {
+    if (c->site == NEN_SITE_UNKNOWN) {
+        r->gtype = NEN_GTYPE_INDETERMINATE;
+        nen_trace_add(&r->gtype_trace, R_FIG1, "primary site not reported: could be gastric");
+        return;
+    }
     if (c->site != NEN_SITE_STOMACH) {
         r->gtype = NEN_GTYPE_NOT_APPLICABLE;
         return;

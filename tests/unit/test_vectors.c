@@ -133,21 +133,23 @@ static int name_seen(const char *name)
 /* Run one vector line; returns 1 if it passed. why gets the reasons. */
 static int run_vector(char *line, char *why, size_t whylen, struct nen_result *r)
 {
+    /* name ; source ; inputs ; expected - the source may itself hold ';' */
     char *fields[4];
-    char *save = NULL, *p = line;
-    for (int i = 0; i < 4; i++) {
-        fields[i] = strtok_r(p, ";", &save);
-        p = NULL;
-        if (!fields[i]) {
-            snprintf(why, whylen, " needs 4 ';'-separated fields");
-            return 0;
-        }
-        fields[i] = trim(fields[i]);
+    char *first = strchr(line, ';'), *last = strrchr(line, ';'), *second_last = NULL;
+    if (first && last > first) {
+        *last = '\0';
+        second_last = strrchr(line, ';');
+        *last = ';';
     }
-    if (strtok_r(NULL, ";", &save)) {
-        snprintf(why, whylen, " more than 4 fields");
+    if (!first || !second_last || second_last <= first) {
+        snprintf(why, whylen, " needs 4 ';'-separated fields");
         return 0;
     }
+    *first = *second_last = *last = '\0';
+    fields[0] = trim(line);
+    fields[1] = trim(first + 1);
+    fields[2] = trim(second_last + 1);
+    fields[3] = trim(last + 1);
     const char *name = fields[0];
     if (!name[0] || name_seen(name)) {
         snprintf(why, whylen, " empty or duplicate name '%s'", name);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# test.sh - install what is missing, build, and run every test twice: once in
+# a normal build (with the valgrind checks) and once under AddressSanitizer +
+# UBSan. Exit status is non-zero if anything fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+scripts/bootstrap.sh
+
+echo "== build (gcc, -Wall -Wextra -Werror) and test"
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j2)
+
+echo "== build with AddressSanitizer + UBSan and test"
+scripts/build.sh build-asan -DNENFHIR_SANITIZE=ON
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2)
