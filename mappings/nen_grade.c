@@ -153,9 +153,12 @@ void nen_grade_classify(const struct nen_case *c, struct nen_result *r)
             nen_trace_add(&r->class_trace, R_T3 ": NEC rows of every site",
                           "primary site not reported; poorly differentiated morphology: %s, "
                           "high grade by definition", nen_class_name(nec));
+            nen_trace_add(&r->grade_trace, R_T3 ": NEC rows", "NEC is high grade by definition");
         } else {
             nen_trace_add(&r->class_trace, R_T3 ": the grading system depends on the site",
                           "primary site not reported: class and grade indeterminate");
+            nen_trace_add(&r->grade_trace, R_T3 ": the grading system depends on the site",
+                          "primary site not reported: no grading system to apply");
         }
         apply_mixed(c, r);
         return;

@@ -74,6 +74,8 @@ static void class_from_diff(const struct nen_case *c, const struct nen_prolif *p
                       : c->diff == NEN_DIFF_LARGE_CELL ? "large-cell"
                                                        : "(cell type not stated)",
                       nen_class_name(nec));
+        nen_trace_add(&r->grade_trace, rule, "%s is high grade by definition (WHO 2022)",
+                      nen_class_name(nec));
         if (below)
             nen_warn(r, "nec-below-criteria",
                      "NEC morphology but the proliferation reported is below the NEC row "

@@ -15,9 +15,23 @@ static void set(struct nen_result *r, enum nen_class cls, enum nen_grade g, cons
     r->cls = cls;
     r->grade = g;
     nen_trace_add(&r->class_trace, rule, "%s: %s", why, nen_class_name(cls));
+    nen_trace_add(&r->grade_trace, rule, "%s is %s", nen_class_name(cls), nen_grade_name(g));
 }
 
+static void thorax_rows(const struct nen_case *c, const struct nen_prolif *p,
+                        struct nen_result *r);
+
 void nen_grade_thorax(const struct nen_case *c, const struct nen_prolif *p, struct nen_result *r)
+{
+    thorax_rows(c, p, r);
+    if (r->grade == NEN_GRADE_INDETERMINATE)
+        nen_trace_add(&r->grade_trace, R_THX, "the grade follows the class, which is %s",
+                      r->cls == NEN_CLASS_CARCINOID_NOS ? "carcinoid NOS (biopsy)"
+                                                        : "not decided");
+}
+
+static void thorax_rows(const struct nen_case *c, const struct nen_prolif *p,
+                        struct nen_result *r)
 {
     char a[24], b[24];
     int necrosis = c->necrosis != NEN_NECROSIS_UNKNOWN && c->necrosis != NEN_NECROSIS_NONE;

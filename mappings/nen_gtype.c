@@ -159,6 +159,8 @@ void nen_gtype_classify(const struct nen_case *c, struct nen_result *r)
     }
     if (c->site != NEN_SITE_STOMACH) {
         r->gtype = NEN_GTYPE_NOT_APPLICABLE;
+        nen_trace_add(&r->gtype_trace, R_FIG1, "%s primary: the gastric NET type applies to "
+                      "the stomach only", nen_site_name(c->site));
         return;
     }
     if (r->cls == NEN_CLASS_INDETERMINATE) {

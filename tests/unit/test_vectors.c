@@ -168,10 +168,25 @@ static int run_vector(char *line, char *why, size_t whylen, struct nen_result *r
     }
     nen_classify(&c, r);
 
+    /* every result field explains itself */
+    why[0] = '\0';
+    const struct { const char *field; const struct nen_trace *t; int needed; } traced[] = {
+        {"class", &r->class_trace, 1},
+        {"grade", &r->grade_trace, 1},
+        {"type", &r->gtype_trace, 1},
+        {"stage", &r->stage_trace, 1},
+        {"t", &r->t.trace, r->t.value != NEN_TNM_UNKNOWN || r->t.candidates != 0},
+        {"n", &r->n.trace, r->n.value != NEN_TNM_UNKNOWN || r->n.candidates != 0},
+        {"m", &r->m.trace, r->m.value != NEN_TNM_UNKNOWN || r->m.candidates != 0},
+    };
+    for (size_t i = 0; i < sizeof traced / sizeof traced[0]; i++)
+        if (traced[i].needed && traced[i].t->n == 0)
+            snprintf(why + strlen(why), whylen - strlen(why), " %s has no rule trace;",
+                     traced[i].field);
+
     static const char *const required[] = {"class", "grade", "type", "t", "n", "m", "stage"};
     int seen_required[7] = {0};
     int warn_want = 0, warn_ok = 1;
-    why[0] = '\0';
     char *esave = NULL;
     for (char *kv = strtok_r(fields[3], " \t", &esave); kv; kv = strtok_r(NULL, " \t", &esave)) {
         char *eq = strchr(kv, '=');
