@@ -74,10 +74,11 @@ static void cross_check(const struct nen_case *c, struct nen_result *r)
         nen_warn(r, "type-lesion-pattern",
                  "type %s with a single tumour: types 1 and 2 are usually multiple",
                  nen_gtype_name(t));
-    if (ecl && c->gastric_region == NEN_GREGION_ANTRUM)
+    if (ecl && c->gastric_region != NEN_GREGION_UNKNOWN &&
+        c->gastric_region != NEN_GREGION_BODY_FUNDUS)
         nen_warn(r, "type-lesion-pattern",
-                 "type %s in the antrum: types 1 and 2 arise in the body/fundus",
-                 nen_gtype_name(t));
+                 "type %s in the %s: types 1 and 2 arise in the body/fundus",
+                 nen_gtype_name(t), c->gastric_region == NEN_GREGION_ANTRUM ? "antrum" : "cardia");
     if (t == NEN_GTYPE_3 && c->tumour_count.known && c->tumour_count.value > 1)
         nen_warn(r, "type-lesion-pattern",
                  "type 3 with multiple tumours: type 3 is usually single");
