@@ -11,6 +11,7 @@ scripts/bootstrap.sh
 echo "== build (gcc, -Wall -Wextra -Werror) and test"
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j2)
+grep -h -E "^clinical vectors:|^rule files checked:|^cli_explain:" build/Testing/Temporary/LastTest.log | sort -u
 
 echo "== build with AddressSanitizer + UBSan and test"
 scripts/build.sh build-asan -DNENFHIR_SANITIZE=ON
