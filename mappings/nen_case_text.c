@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,19 @@ static int set_word(int *out, const struct word *words, const char *key, const c
 static const struct word tri_words[] = {{"yes", NEN_TRI_YES}, {"no", NEN_TRI_NO}, {0, 0}};
 static const struct word ihc_words[] = {
     {"pos", NEN_IHC_POSITIVE}, {"neg", NEN_IHC_NEGATIVE}, {0, 0}};
+static const struct word specimen_words[] = {
+    {"resection", NEN_SPECIMEN_RESECTION}, {"biopsy", NEN_SPECIMEN_BIOPSY}, {0, 0}};
+static const struct word necrosis_words[] = {
+    {"none", NEN_NECROSIS_NONE}, {"punctate", NEN_NECROSIS_PUNCTATE},
+    {"extensive", NEN_NECROSIS_EXTENSIVE}, {"present", NEN_NECROSIS_PRESENT}, {0, 0}};
+static const struct word diff_words[] = {
+    {"well", NEN_DIFF_WELL}, {"small", NEN_DIFF_SMALL_CELL}, {"large", NEN_DIFF_LARGE_CELL},
+    {"poor", NEN_DIFF_POOR}, {0, 0}};
+static const struct word acid_words[] = {
+    {"hypo", NEN_ACID_LOW}, {"hyper", NEN_ACID_HIGH}, {"normal", NEN_ACID_NORMAL}, {0, 0}};
+static const struct word region_words[] = {
+    {"body_fundus", NEN_GREGION_BODY_FUNDUS}, {"antrum", NEN_GREGION_ANTRUM},
+    {"cardia", NEN_GREGION_CARDIA}, {0, 0}};
 static const struct unit pct_units[] = {{"%", 1}, {0, 0}};
 static const struct unit mm_units[] = {{"mm", 1}, {"cm", 10}, {0, 0}};
 
@@ -171,115 +185,114 @@ static int set_gastrin(struct nen_case *c, const char *v, char *err, unsigned er
     return set_num(&c->gastrin, "gastrin", v, NULL, err, errlen);
 }
 
+/* Keys whose value is a plain number, a yes/no or an IHC result: data, by field offset. */
+static const struct {
+    const char *key;
+    size_t off;
+    const struct unit *units;
+} num_keys[] = {
+    {"ki67", offsetof(struct nen_case, ki67), pct_units},
+    {"hpf_area", offsetof(struct nen_case, hpf_area_mm2), NULL},
+    {"ne_pct", offsetof(struct nen_case, ne_pct), pct_units},
+    {"non_ne_pct", offsetof(struct nen_case, non_ne_pct), pct_units},
+    {"size", offsetof(struct nen_case, size_mm), mm_units},
+    {"tumours", offsetof(struct nen_case, tumour_count), NULL},
+    {"nodes_examined", offsetof(struct nen_case, nodes_examined), NULL},
+    {"nodes_positive", offsetof(struct nen_case, nodes_positive), NULL},
+    {"met_lesions", offsetof(struct nen_case, met_lesions), NULL},
+    {"gastrin_uln", offsetof(struct nen_case, gastrin_uln), NULL},
+    {"ph", offsetof(struct nen_case, gastric_ph), NULL},
+};
+
+static const struct {
+    const char *key;
+    size_t off;
+    const struct word *words;
+} word_keys[] = {
+    {"mesenteric_mass", offsetof(struct nen_case, mesenteric_mass), tri_words},
+    {"atrophic_gastritis", offsetof(struct nen_case, atrophic_gastritis), tri_words},
+    {"antibodies", offsetof(struct nen_case, parietal_antibodies), tri_words},
+    {"gastrinoma", offsetof(struct nen_case, gastrinoma), tri_words},
+    {"sdhb_loss", offsetof(struct nen_case, sdhb_loss), tri_words},
+    {"pit1", offsetof(struct nen_case, pit1), ihc_words},
+    {"tpit", offsetof(struct nen_case, tpit), ihc_words},
+    {"sf1", offsetof(struct nen_case, sf1), ihc_words},
+    {"specimen", offsetof(struct nen_case, specimen), specimen_words},
+    {"necrosis", offsetof(struct nen_case, necrosis), necrosis_words},
+    {"diff", offsetof(struct nen_case, diff), diff_words},
+    {"acid", offsetof(struct nen_case, acid), acid_words},
+    {"region", offsetof(struct nen_case, gastric_region), region_words},
+};
+
+/* word_keys writes an int into enum fields: gcc makes these enums int-sized. */
+_Static_assert(sizeof(enum nen_tri) == sizeof(int) && sizeof(enum nen_ihc) == sizeof(int) &&
+                   sizeof(enum nen_specimen) == sizeof(int) &&
+                   sizeof(enum nen_necrosis) == sizeof(int) &&
+                   sizeof(enum nen_diff) == sizeof(int) && sizeof(enum nen_acid) == sizeof(int) &&
+                   sizeof(enum nen_gastric_region) == sizeof(int),
+               "case enums must be int-sized for word_keys");
+
+/* The keys with a value of their own shape. */
+static int set_special(struct nen_case *c, const char *key, const char *v, char *err,
+                       unsigned errlen)
+{
+    if (strcmp(key, "site") == 0) {
+        int s = nen_site_parse(v);
+        if (s < 0) {
+            snprintf(err, errlen, "site: '%s' is not a known site (see tests/vectors/README.md)",
+                     v);
+            return -1;
+        }
+        c->site = (enum nen_site)s;
+        return 0;
+    }
+    if (strcmp(key, "mitoses") == 0)
+        return set_mitoses(c, v, err, errlen);
+    if (strcmp(key, "non_ne_kind") == 0) {
+        if (strlen(v) >= sizeof c->non_ne_kind) {
+            snprintf(err, errlen, "non_ne_kind: longer than %zu characters",
+                     sizeof c->non_ne_kind - 1);
+            return -1;
+        }
+        strcpy(c->non_ne_kind, v);
+        for (char *p = c->non_ne_kind; *p; p++)
+            if (*p == '_')
+                *p = ' ';
+        return 0;
+    }
+    if (strcmp(key, "extent") == 0)
+        return set_bits(&c->extent, nen_extent_parse, key, v, err, errlen);
+    if (strcmp(key, "mets") == 0)
+        return set_mets(c, v, err, errlen);
+    if (strcmp(key, "pt") == 0)
+        return set_tnm(&c->t_given, 'T', key, v, err, errlen);
+    if (strcmp(key, "pn") == 0)
+        return set_tnm(&c->n_given, 'N', key, v, err, errlen);
+    if (strcmp(key, "pm") == 0)
+        return set_tnm(&c->m_given, 'M', key, v, err, errlen);
+    if (strcmp(key, "gastrin") == 0)
+        return set_gastrin(c, v, err, errlen);
+    snprintf(err, errlen, "'%s' is not a known input (see tests/vectors/README.md)", key);
+    return -1;
+}
+
 int nen_case_set(struct nen_case *c, const char *key, const char *v, char *err, unsigned errlen)
 {
     struct nen_case tmp = *c; /* edit a copy: the case stays unchanged on error */
-    int rc = -1, w = 0;
-    if (strcmp(key, "site") == 0) {
-        int s = nen_site_parse(v);
-        if (s < 0)
-            snprintf(err, errlen, "site: '%s' is not a known site (see tests/vectors/README.md)", v);
-        else {
-            tmp.site = (enum nen_site)s;
-            rc = 0;
+    int rc = -2;
+    for (size_t i = 0; rc == -2 && i < sizeof num_keys / sizeof num_keys[0]; i++)
+        if (strcmp(key, num_keys[i].key) == 0)
+            rc = set_num((struct nen_num *)((char *)&tmp + num_keys[i].off), key, v,
+                         num_keys[i].units, err, errlen);
+    for (size_t i = 0; rc == -2 && i < sizeof word_keys / sizeof word_keys[0]; i++)
+        if (strcmp(key, word_keys[i].key) == 0) {
+            int w;
+            rc = set_word(&w, word_keys[i].words, key, v, err, errlen);
+            if (rc == 0) /* enum fields are int-sized: asserted below the tables */
+                memcpy((char *)&tmp + word_keys[i].off, &w, sizeof w);
         }
-    } else if (strcmp(key, "specimen") == 0) {
-        static const struct word ws[] = {
-            {"resection", NEN_SPECIMEN_RESECTION}, {"biopsy", NEN_SPECIMEN_BIOPSY}, {0, 0}};
-        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
-            tmp.specimen = (enum nen_specimen)w;
-    } else if (strcmp(key, "ki67") == 0) {
-        rc = set_num(&tmp.ki67, key, v, pct_units, err, errlen);
-    } else if (strcmp(key, "mitoses") == 0) {
-        rc = set_mitoses(&tmp, v, err, errlen);
-    } else if (strcmp(key, "hpf_area") == 0) {
-        rc = set_num(&tmp.hpf_area_mm2, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "necrosis") == 0) {
-        static const struct word ws[] = {{"none", NEN_NECROSIS_NONE},
-                                         {"punctate", NEN_NECROSIS_PUNCTATE},
-                                         {"extensive", NEN_NECROSIS_EXTENSIVE},
-                                         {"present", NEN_NECROSIS_PRESENT}, {0, 0}};
-        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
-            tmp.necrosis = (enum nen_necrosis)w;
-    } else if (strcmp(key, "diff") == 0) {
-        static const struct word ws[] = {{"well", NEN_DIFF_WELL}, {"small", NEN_DIFF_SMALL_CELL},
-                                         {"large", NEN_DIFF_LARGE_CELL}, {"poor", NEN_DIFF_POOR},
-                                         {0, 0}};
-        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
-            tmp.diff = (enum nen_diff)w;
-    } else if (strcmp(key, "ne_pct") == 0) {
-        rc = set_num(&tmp.ne_pct, key, v, pct_units, err, errlen);
-    } else if (strcmp(key, "non_ne_pct") == 0) {
-        rc = set_num(&tmp.non_ne_pct, key, v, pct_units, err, errlen);
-    } else if (strcmp(key, "non_ne_kind") == 0) {
-        if (strlen(v) >= sizeof tmp.non_ne_kind)
-            snprintf(err, errlen, "non_ne_kind: longer than %zu characters",
-                     sizeof tmp.non_ne_kind - 1);
-        else {
-            strcpy(tmp.non_ne_kind, v);
-            for (char *p = tmp.non_ne_kind; *p; p++)
-                if (*p == '_')
-                    *p = ' ';
-            rc = 0;
-        }
-    } else if (strcmp(key, "size") == 0) {
-        rc = set_num(&tmp.size_mm, key, v, mm_units, err, errlen);
-    } else if (strcmp(key, "tumours") == 0) {
-        rc = set_num(&tmp.tumour_count, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "extent") == 0) {
-        rc = set_bits(&tmp.extent, nen_extent_parse, key, v, err, errlen);
-    } else if (strcmp(key, "nodes_examined") == 0) {
-        rc = set_num(&tmp.nodes_examined, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "nodes_positive") == 0) {
-        rc = set_num(&tmp.nodes_positive, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "mesenteric_mass") == 0) {
-        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
-            tmp.mesenteric_mass = (enum nen_tri)w;
-    } else if (strcmp(key, "mets") == 0) {
-        rc = set_mets(&tmp, v, err, errlen);
-    } else if (strcmp(key, "met_lesions") == 0) {
-        rc = set_num(&tmp.met_lesions, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "pt") == 0) {
-        rc = set_tnm(&tmp.t_given, 'T', key, v, err, errlen);
-    } else if (strcmp(key, "pn") == 0) {
-        rc = set_tnm(&tmp.n_given, 'N', key, v, err, errlen);
-    } else if (strcmp(key, "pm") == 0) {
-        rc = set_tnm(&tmp.m_given, 'M', key, v, err, errlen);
-    } else if (strcmp(key, "gastrin") == 0) {
-        rc = set_gastrin(&tmp, v, err, errlen);
-    } else if (strcmp(key, "gastrin_uln") == 0) {
-        rc = set_num(&tmp.gastrin_uln, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "ph") == 0) {
-        rc = set_num(&tmp.gastric_ph, key, v, NULL, err, errlen);
-    } else if (strcmp(key, "acid") == 0) {
-        static const struct word ws[] = {{"hypo", NEN_ACID_LOW}, {"hyper", NEN_ACID_HIGH},
-                                         {"normal", NEN_ACID_NORMAL}, {0, 0}};
-        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
-            tmp.acid = (enum nen_acid)w;
-    } else if (strcmp(key, "atrophic_gastritis") == 0) {
-        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
-            tmp.atrophic_gastritis = (enum nen_tri)w;
-    } else if (strcmp(key, "antibodies") == 0) {
-        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
-            tmp.parietal_antibodies = (enum nen_tri)w;
-    } else if (strcmp(key, "gastrinoma") == 0) {
-        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
-            tmp.gastrinoma = (enum nen_tri)w;
-    } else if (strcmp(key, "region") == 0) {
-        static const struct word ws[] = {{"body_fundus", NEN_GREGION_BODY_FUNDUS},
-                                         {"antrum", NEN_GREGION_ANTRUM},
-                                         {"cardia", NEN_GREGION_CARDIA}, {0, 0}};
-        if ((rc = set_word(&w, ws, key, v, err, errlen)) == 0)
-            tmp.gastric_region = (enum nen_gastric_region)w;
-    } else if (strcmp(key, "pit1") == 0 || strcmp(key, "tpit") == 0 || strcmp(key, "sf1") == 0) {
-        if ((rc = set_word(&w, ihc_words, key, v, err, errlen)) == 0)
-            *(key[0] == 'p' ? &tmp.pit1 : key[0] == 't' ? &tmp.tpit : &tmp.sf1) = (enum nen_ihc)w;
-    } else if (strcmp(key, "sdhb_loss") == 0) {
-        if ((rc = set_word(&w, tri_words, key, v, err, errlen)) == 0)
-            tmp.sdhb_loss = (enum nen_tri)w;
-    } else {
-        snprintf(err, errlen, "'%s' is not a known input (see tests/vectors/README.md)", key);
-    }
+    if (rc == -2)
+        rc = set_special(&tmp, key, v, err, errlen);
     if (rc == 0)
         *c = tmp;
     return rc;
