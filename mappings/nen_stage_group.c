@@ -187,9 +187,8 @@ static void stage_group(const struct nen_case *c, struct nen_result *r)
                 r->stage = (enum nen_stage)i;
         nen_trace_add(&r->stage_trace, one_src, "%s %s %s: stage %s%s", t_txt, n_txt, m_txt,
                       nen_stage_name(r->stage),
-                      (ts | ns | ms) && (r->t.value == NEN_TNM_UNKNOWN ||
-                                         r->n.value == NEN_TNM_UNKNOWN ||
-                                         r->m.value == NEN_TNM_UNKNOWN)
+                      r->t.value == NEN_TNM_UNKNOWN || r->n.value == NEN_TNM_UNKNOWN ||
+                              r->m.value == NEN_TNM_UNKNOWN
                           ? " (the same for every candidate category)"
                           : "");
         return;
@@ -208,6 +207,13 @@ static void stage_group(const struct nen_case *c, struct nen_result *r)
         nen_missing(r, "nodes");
     if (no_row_tx && r->t.value == NEN_T_X)
         nen_missing(r, "size");
+    /* a category the table knows only by its children (lung pT2: T2a or T2b) */
+    if (r->t.value != NEN_TNM_UNKNOWN && nen_tnm_count(ts) > 1)
+        nen_missing(r, "size");
+    if (r->n.value != NEN_TNM_UNKNOWN && nen_tnm_count(ns) > 1)
+        nen_missing(r, "pn");
+    if (r->m.value != NEN_TNM_UNKNOWN && nen_tnm_count(ms) > 1)
+        nen_missing(r, "mets");
 }
 
 /* Whether this system stages the tumour; if not, say why in the trace. */

@@ -175,12 +175,12 @@ void nen_stage_t(const struct nen_case *c, struct nen_result *r)
     struct nen_trace *tr = &r->t.trace;
     uint64_t sizes = 0, floors = 0;
 
-    if (c->size_mm.known) {
-        const struct t_size_row *sr = size_row(c->site, c->size_mm.value);
+    const struct t_size_row *sr = c->size_mm.known ? size_row(c->site, c->size_mm.value) : NULL;
+    if (sr) {
         sizes = NEN_TNM_BIT(sr->t);
         nen_trace_add(tr, sr->src, "greatest dimension %s mm",
                       nen_fmt_num(c->size_mm.value, a, sizeof a));
-    } else {
+    } else { /* size not reported: every size row of the site */
         for (size_t i = 0; i < N_SIZE; i++)
             if (size_rows[i].sites & NEN_SITE_BIT(c->site))
                 sizes |= NEN_TNM_BIT(size_rows[i].t);

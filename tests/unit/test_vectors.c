@@ -184,6 +184,12 @@ static int run_vector(char *line, char *why, size_t whylen, struct nen_result *r
             snprintf(why + strlen(why), whylen - strlen(why), " %s has no rule trace;",
                      traced[i].field);
 
+    /* a final report leaves nothing open that an input could still settle */
+    if (r->status == NEN_STATUS_FINAL &&
+        (r->t.candidates || r->n.candidates || r->m.candidates || r->stage_candidates))
+        snprintf(why + strlen(why), whylen - strlen(why),
+                 " status final but a candidate set is still open;");
+
     static const char *const required[] = {"class", "grade", "type", "t", "n", "m", "stage"};
     int seen_required[7] = {0};
     int warn_want = 0, warn_ok = 1;
