@@ -1,7 +1,9 @@
 /*
  * main.c - the nenfhir command: dispatches to its subcommands. Today:
- * `explain` (classify one case from key=value inputs) and `version`.
+ * `explain` (classify one case from key=value inputs), `classify` (the
+ * offline mode: FHIR resources of one case in, the report out) and `version`.
  */
+#include "cli_classify.h"
 #include "cli_explain.h"
 
 #include <stdio.h>
@@ -14,6 +16,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: nenfhir explain [--summary] key=value...   classify one case\n"
+               "       nenfhir classify [--summary] [--xml] [--map FILE]... FILE...\n"
+               "                          FHIR resources of one case -> report Bundle\n"
                "       nenfhir version\n"
                "Inputs and results: tests/vectors/README.md; rules: mappings/RULES.md\n");
 }
@@ -26,6 +30,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "explain") == 0)
         return cli_explain(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(argv[1], "classify") == 0)
+        return cli_classify(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("nenfhir %s\n", NENFHIR_VERSION);
         return 0;

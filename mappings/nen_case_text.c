@@ -298,6 +298,22 @@ int nen_case_set(struct nen_case *c, const char *key, const char *v, char *err, 
     return rc;
 }
 
+int nen_case_key_known(const char *key)
+{
+    static const char *const special[] = {"site", "mitoses", "non_ne_kind", "extent", "mets",
+                                          "pt", "pn", "pm", "gastrin"};
+    for (size_t i = 0; i < sizeof num_keys / sizeof num_keys[0]; i++)
+        if (strcmp(key, num_keys[i].key) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof word_keys / sizeof word_keys[0]; i++)
+        if (strcmp(key, word_keys[i].key) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        if (strcmp(key, special[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int nen_case_parse(struct nen_case *c, const char *text, char *err, unsigned errlen)
 {
     const char *p = text;

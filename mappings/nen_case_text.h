@@ -13,6 +13,9 @@
 int nen_case_set(struct nen_case *c, const char *key, const char *value, char *err,
                  unsigned errlen);
 
+/* 1 if key is an input of the language (site, ki67, mitoses ...). */
+int nen_case_key_known(const char *key);
+
 /* Parse whitespace-separated key=value words into c (which the caller has
  * initialised). Returns 0, or -1 with err naming the first bad word. */
 int nen_case_parse(struct nen_case *c, const char *text, char *err, unsigned errlen);

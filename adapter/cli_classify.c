@@ -1,0 +1,177 @@
+/*
+ * cli_classify.c - `nenfhir classify` (cli_classify.h): files -> resource
+ * trees (fhir_parse) -> case (nen_extract) -> result -> transaction Bundle
+ * (nen_report_bundle), JSON or XML, or the summary lines.
+ */
+#include "cli_classify.h"
+
+#include "cli_files.h"
+#include "fhir_json.h"
+#include "fhir_primitive.h"
+#include "fhir_xml.h"
+#include "nen_codes.h"
+#include "nen_extract.h"
+#include "nen_report.h"
+#include "nen_report_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef NENFHIR_VERSION
+#define NENFHIR_VERSION "0.1.0"
+#endif
+
+#define MAX_FILES 64
+
+struct args {
+    int summary, xml;
+    const char *maps[8];
+    int nmaps;
+    const char *files[MAX_FILES];
+    int nfiles;
+};
+
+static void print_line(void *ctx, const char *line)
+{
+    fprintf((FILE *)ctx, "%s\n", line);
+}
+
+static void log_line(void *ctx, const char *line)
+{
+    fprintf((FILE *)ctx, "nenfhir classify: %s\n", line);
+}
+
+static int usage(FILE *err, const char *why)
+{
+    fprintf(err, "nenfhir classify: %s\n"
+                 "usage: nenfhir classify [--summary] [--xml] [--map FILE]... FILE...\n"
+                 "  FILE: a Bundle or single resources of one case, JSON or XML ('-' = stdin)\n"
+                 "  --map FILE: the hospital's own code table, loaded after the shipped one\n",
+            why);
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, struct args *a, FILE *err)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--summary") == 0)
+            a->summary = 1;
+        else if (strcmp(argv[i], "--xml") == 0)
+            a->xml = 1;
+        else if (strcmp(argv[i], "--map") == 0) {
+            if (i + 1 == argc || a->nmaps == 8)
+                return usage(err, "--map needs a FILE (at most 8)");
+            a->maps[a->nmaps++] = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "unknown option '%.60s'", argv[i]);
+            return usage(err, msg);
+        } else {
+            if (a->nfiles == MAX_FILES)
+                return usage(err, "too many files (at most 64)");
+            a->files[a->nfiles++] = argv[i];
+        }
+    }
+    return a->nfiles ? 0 : usage(err, "no input FILE");
+}
+
+static struct nen_codes *load_codes(const struct args *a, FILE *err)
+{
+    char msg[512];
+    struct nen_codes *t = nen_codes_new();
+    if (!t) {
+        fprintf(err, "nenfhir classify: out of memory\n");
+        return NULL;
+    }
+    int rc = nen_codes_load_default(t, msg, sizeof msg);
+    for (int i = 0; rc == 0 && i < a->nmaps; i++) {
+        size_t len;
+        char *text = cli_read_file(a->maps[i], 4u << 20, &len, msg, sizeof msg);
+        rc = text ? nen_codes_load(t, text, a->maps[i], msg, sizeof msg) : -1;
+        free(text);
+    }
+    if (rc != 0) {
+        fprintf(err, "nenfhir classify: %s\n", msg);
+        nen_codes_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Print the transaction Bundle as JSON or XML. Returns 0 or 2. */
+static int print_bundle(const struct nen_extract *x, const struct nen_result *r, int xml,
+                        FILE *out, FILE *err)
+{
+    char now[32];
+    struct fhir_error ferr = {""};
+    if (fhir_instant_format(time(NULL), now, sizeof now) != 0)
+        snprintf(now, sizeof now, "1970-01-01T00:00:00Z");
+    struct nen_report_opts o = {now, NENFHIR_VERSION, NULL, NULL, NULL};
+    json_object *b = nen_report_bundle(x, r, &o, &ferr);
+    char *text = NULL;
+    if (b)
+        text = xml ? fhir_xml_write(b, &ferr) : fhir_json_write(b, 1);
+    json_object_put(b);
+    if (!text) {
+        fprintf(err, "nenfhir classify: %s\n", ferr.msg[0] ? ferr.msg : "out of memory");
+        return 2;
+    }
+    fprintf(out, "%s\n", text);
+    free(text);
+    return 0;
+}
+
+int cli_classify(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct args a;
+    if (parse_args(argc, argv, &a, err) != 0)
+        return 2;
+    struct nen_codes *t = load_codes(&a, err);
+    if (!t)
+        return 2;
+    json_object *docs[MAX_FILES] = {0};
+    struct fhir_error ferr = {""};
+    int rc = 0;
+    for (int i = 0; i < a.nfiles && rc == 0; i++) {
+        size_t len;
+        char msg[FHIR_ERROR_LEN];
+        char *buf = cli_read_file(a.files[i], fhir_limits_default.max_bytes, &len, msg,
+                                  sizeof msg);
+        if (!buf) {
+            fprintf(err, "nenfhir classify: %s\n", msg);
+            rc = 2;
+            break;
+        }
+        docs[i] = fhir_parse(buf, len, &fhir_limits_default, a.files[i], &ferr);
+        free(buf);
+        if (!docs[i]) {
+            fprintf(err, "nenfhir classify: %s\n", ferr.msg);
+            rc = 2;
+        }
+    }
+    struct nen_extract *x = rc == 0 ? malloc(sizeof *x) : NULL;
+    struct nen_result *r = rc == 0 ? malloc(sizeof *r) : NULL;
+    if (rc == 0 && (!x || !r)) {
+        fprintf(err, "nenfhir classify: out of memory\n");
+        rc = 2;
+    }
+    if (rc == 0 && nen_extract(t, docs, (size_t)a.nfiles, x, log_line, err, &ferr) != 0) {
+        fprintf(err, "nenfhir classify: %s\n", ferr.msg);
+        rc = 2;
+    }
+    if (rc == 0) {
+        nen_extract_classify(x, r);
+        if (a.summary)
+            nen_report_summary(r, print_line, out);
+        else
+            rc = print_bundle(x, r, a.xml, out, err);
+    }
+    free(x);
+    free(r);
+    for (int i = 0; i < a.nfiles; i++)
+        json_object_put(docs[i]);
+    nen_codes_free(t);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * fhir_error.h - error reports and input limits shared by the fhir/ parsers
+ * and readers. An error is a fixed buffer the caller owns, so reporting one
+ * never allocates and never fails. Messages name the source (file or
+ * resource) and the FHIR path, e.g.
+ *   "case.xml: Bundle.entry[2].resource.valueQuantity.value: not a number".
+ */
+#ifndef FHIR_ERROR_H
+#define FHIR_ERROR_H
+
+#include <stddef.h>
+
+#define FHIR_ERROR_LEN 512
+struct fhir_error {
+    char msg[FHIR_ERROR_LEN];
+};
+
+/* printf-style: set e->msg (truncated to fit). e may be NULL. */
+void fhir_error_set(struct fhir_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Bounds on untrusted input (interop.md I17). */
+struct fhir_limits {
+    size_t max_bytes;  /* whole document */
+    int max_depth;     /* nesting of objects/arrays (JSON) or elements (XML) */
+};
+
+/* 16 MiB and 32 levels: a real pathology Bundle is far below both. */
+#define FHIR_LIMITS_DEFAULT_BYTES ((size_t)16 * 1024 * 1024)
+#define FHIR_LIMITS_DEFAULT_DEPTH 32
+extern const struct fhir_limits fhir_limits_default;
+
+#endif

@@ -1,0 +1,394 @@
+/*
+ * nen_codes.c - loads and looks up the code tables (nen_codes.h). The table
+ * owns its entries (growable arrays of fixed-size records); lookups borrow.
+ */
+#include "nen_codes.h"
+
+#include "nen_case_text.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char nen_default_map[]; /* generated from mappings/codes/default.map */
+
+#define ALIAS_LEN 24
+
+struct alias {
+    char name[ALIAS_LEN];
+    char uri[NEN_CODE_SYSTEM_LEN];
+};
+
+/* A growable array of fixed-size records. */
+struct vec {
+    void *items;
+    unsigned n, cap;
+    size_t size;
+};
+
+struct nen_codes {
+    struct vec aliases, inputs, values, words, units, methods;
+};
+
+static void *vec_slot(struct vec *v)
+{
+    if (v->n == v->cap) {
+        unsigned cap = v->cap ? v->cap * 2 : 32;
+        void *p = realloc(v->items, cap * v->size);
+        if (!p)
+            return NULL;
+        v->items = p;
+        v->cap = cap;
+    }
+    return (char *)v->items + (size_t)v->n++ * v->size;
+}
+
+static void *vec_at(const struct vec *v, unsigned i)
+{
+    return (char *)v->items + (size_t)i * v->size;
+}
+
+struct nen_codes *nen_codes_new(void)
+{
+    struct nen_codes *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->aliases.size = sizeof(struct alias);
+    t->inputs.size = t->values.size = t->methods.size = sizeof(struct nen_code);
+    t->words.size = NEN_CODE_SYSTEM_LEN;
+    t->units.size = sizeof(struct nen_code_unit);
+    return t;
+}
+
+void nen_codes_free(struct nen_codes *t)
+{
+    if (!t)
+        return;
+    free(t->aliases.items);
+    free(t->inputs.items);
+    free(t->values.items);
+    free(t->words.items);
+    free(t->units.items);
+    free(t->methods.items);
+    free(t);
+}
+
+/* ---------- loading ---------- */
+
+struct line_ctx {
+    const char *name;
+    int line;
+    char *err;
+    unsigned errlen;
+};
+
+static int fail(const struct line_ctx *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail(const struct line_ctx *x, const char *fmt, ...)
+{
+    char what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(x->err, x->errlen, "%s:%d: %s", x->name, x->line, what);
+    return -1;
+}
+
+static int copy(char *dst, size_t len, const char *src)
+{
+    if (strlen(src) >= len)
+        return -1;
+    strcpy(dst, src);
+    return 0;
+}
+
+static const char *alias_uri(const struct nen_codes *t, const char *name)
+{
+    for (unsigned i = t->aliases.n; i-- > 0;) {
+        const struct alias *a = vec_at(&t->aliases, i);
+        if (strcmp(a->name, name) == 0)
+            return a->uri;
+    }
+    return NULL;
+}
+
+/* "ALIAS|code" or "uri|code" into e->system and e->code. */
+static int parse_coding(const struct nen_codes *t, const struct line_ctx *x, const char *s,
+                        struct nen_code *e)
+{
+    const char *bar = strchr(s, '|');
+    if (!bar || bar == s || bar[1] == '\0')
+        return fail(x, "'%s' is not SYSTEM|CODE", s);
+    char sys[NEN_CODE_SYSTEM_LEN];
+    if ((size_t)(bar - s) >= sizeof sys)
+        return fail(x, "system of '%s' is too long", s);
+    memcpy(sys, s, (size_t)(bar - s));
+    sys[bar - s] = '\0';
+    const char *uri = alias_uri(t, sys);
+    if (!uri && !strchr(sys, ':'))
+        return fail(x, "unknown system alias '%s' (define it with a `system` line)", sys);
+    if (copy(e->system, sizeof e->system, uri ? uri : sys) != 0 ||
+        copy(e->code, sizeof e->code, bar + 1) != 0)
+        return fail(x, "'%s' is too long", s);
+    return 0;
+}
+
+/* Append e to v, or overwrite the entry with the same identity (same system,
+ * code and, when by_key, key). */
+static int put_code(struct vec *v, const struct nen_code *e, int by_key)
+{
+    for (unsigned i = 0; i < v->n; i++) {
+        struct nen_code *o = vec_at(v, i);
+        if (strcmp(o->system, e->system) == 0 && strcmp(o->code, e->code) == 0 &&
+            (!by_key || strcmp(o->key, e->key) == 0)) {
+            *o = *e;
+            return 0;
+        }
+    }
+    struct nen_code *slot = vec_slot(v);
+    if (!slot)
+        return -1;
+    *slot = *e;
+    return 0;
+}
+
+static int oom(const struct line_ctx *x)
+{
+    return fail(x, "out of memory");
+}
+
+static int load_system(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    if (nf != 3)
+        return fail(x, "`system` needs ALIAS URI");
+    if (!strchr(f[2], ':'))
+        return fail(x, "'%s' is not an absolute URI", f[2]);
+    struct alias a;
+    if (copy(a.name, sizeof a.name, f[1]) != 0 || copy(a.uri, sizeof a.uri, f[2]) != 0)
+        return fail(x, "alias or URI too long");
+    struct alias *slot = vec_slot(&t->aliases);
+    if (!slot)
+        return oom(x);
+    *slot = a;
+    return 0;
+}
+
+static int load_input(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code e = {0};
+    if (nf != 3)
+        return fail(x, "`input` needs SYSTEM|CODE KEY");
+    if (parse_coding(t, x, f[1], &e) != 0)
+        return -1;
+    if (!nen_case_key_known(f[2]) || copy(e.key, sizeof e.key, f[2]) != 0)
+        return fail(x, "'%s' is not an input key (see tests/vectors/README.md)", f[2]);
+    return put_code(&t->inputs, &e, 0) == 0 ? 0 : oom(x);
+}
+
+static int load_value(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code e = {0};
+    if (nf != 3)
+        return fail(x, "`value` needs SYSTEM|CODE KEY=WORD (or -)");
+    if (parse_coding(t, x, f[1], &e) != 0)
+        return -1;
+    if (strcmp(f[2], "-") == 0) {
+        strcpy(e.key, "-");
+        return put_code(&t->values, &e, 1) == 0 ? 0 : oom(x);
+    }
+    char *eq = strchr(f[2], '=');
+    if (!eq || eq == f[2] || eq[1] == '\0')
+        return fail(x, "'%s' is not KEY=WORD", f[2]);
+    *eq = '\0';
+    struct nen_case scratch;
+    char msg[160];
+    nen_case_init(&scratch);
+    if (copy(e.key, sizeof e.key, f[2]) != 0 || copy(e.word, sizeof e.word, eq + 1) != 0)
+        return fail(x, "'%s' too long", f[2]);
+    if (nen_case_set(&scratch, e.key, e.word, msg, sizeof msg) != 0)
+        return fail(x, "%s", msg);
+    return put_code(&t->values, &e, 1) == 0 ? 0 : oom(x);
+}
+
+static int load_words(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    if (nf != 2)
+        return fail(x, "`words` needs SYSTEM");
+    const char *uri = alias_uri(t, f[1]);
+    if (!uri && !strchr(f[1], ':'))
+        return fail(x, "unknown system alias '%s'", f[1]);
+    char *slot = vec_slot(&t->words);
+    if (!slot)
+        return oom(x);
+    if (copy(slot, NEN_CODE_SYSTEM_LEN, uri ? uri : f[1]) != 0) {
+        t->words.n--;
+        return fail(x, "system too long");
+    }
+    return 0;
+}
+
+static int load_unit(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code_unit u = {0};
+    if (nf != 4 && nf != 5)
+        return fail(x, "`unit` needs KEY UCUM FACTOR [SUFFIX]");
+    if (!nen_case_key_known(f[1]) || copy(u.key, sizeof u.key, f[1]) != 0)
+        return fail(x, "'%s' is not an input key", f[1]);
+    char *end;
+    errno = 0;
+    u.factor = strtod(f[3], &end);
+    if (end == f[3] || *end || errno || !isfinite(u.factor) || u.factor <= 0)
+        return fail(x, "factor '%s' is not a positive number", f[3]);
+    if (copy(u.ucum, sizeof u.ucum, f[2]) != 0 ||
+        (nf == 5 && copy(u.suffix, sizeof u.suffix, f[4]) != 0))
+        return fail(x, "unit or suffix too long");
+    struct nen_case scratch; /* the suffix must make a value the input accepts */
+    char probe[64], msg[160];
+    nen_case_init(&scratch);
+    snprintf(probe, sizeof probe, "1%s", u.suffix);
+    if (nen_case_set(&scratch, u.key, probe, msg, sizeof msg) != 0)
+        return fail(x, "suffix does not fit the input: %s", msg);
+    for (unsigned i = 0; i < t->units.n; i++) {
+        struct nen_code_unit *o = vec_at(&t->units, i);
+        if (strcmp(o->key, u.key) == 0 && strcmp(o->ucum, u.ucum) == 0) {
+            *o = u;
+            return 0;
+        }
+    }
+    struct nen_code_unit *slot = vec_slot(&t->units);
+    if (!slot)
+        return oom(x);
+    *slot = u;
+    return 0;
+}
+
+static int load_method(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code e = {0};
+    if (nf != 3 || strcmp(f[2], "hotspot") != 0)
+        return fail(x, "`method` needs SYSTEM|CODE hotspot");
+    if (parse_coding(t, x, f[1], &e) != 0)
+        return -1;
+    strcpy(e.key, "hotspot");
+    return put_code(&t->methods, &e, 0) == 0 ? 0 : oom(x);
+}
+
+static const struct {
+    const char *name;
+    int (*load)(struct nen_codes *, const struct line_ctx *, char **, int);
+} directives[] = {
+    {"system", load_system}, {"input", load_input}, {"value", load_value},
+    {"words", load_words},   {"unit", load_unit},   {"method", load_method},
+};
+
+#define MAX_FIELDS 6
+
+static int load_line(struct nen_codes *t, const struct line_ctx *x, char *line)
+{
+    for (char *p = line; *p; p++) /* '#' at line start or after a blank: UCUM has {#} */
+        if (*p == '#' && (p == line || *(p - 1) == ' ' || *(p - 1) == '\t')) {
+            *p = '\0';
+            break;
+        }
+    char *f[MAX_FIELDS + 1];
+    int nf = 0;
+    for (char *save = NULL, *tok = strtok_r(line, " \t\r", &save); tok;
+         tok = strtok_r(NULL, " \t\r", &save)) {
+        if (nf == MAX_FIELDS + 1)
+            return fail(x, "too many fields");
+        f[nf++] = tok;
+    }
+    if (nf == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof directives / sizeof directives[0]; i++)
+        if (strcmp(f[0], directives[i].name) == 0)
+            return directives[i].load(t, x, f, nf);
+    return fail(x, "unknown directive '%s' (system, input, value, words, unit, method)",
+                f[0]);
+}
+
+int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char *err,
+                   unsigned errlen)
+{
+    struct line_ctx x = {name, 0, err, errlen};
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[512];
+        x.line++;
+        if (len >= sizeof line)
+            return fail(&x, "line longer than 511 characters");
+        memcpy(line, p, len);
+        line[len] = '\0';
+        if (load_line(t, &x, line) != 0)
+            return -1;
+        p += len + (nl ? 1 : 0);
+    }
+    return 0;
+}
+
+int nen_codes_load_default(struct nen_codes *t, char *err, unsigned errlen)
+{
+    return nen_codes_load(t, nen_default_map, "default.map", err, errlen);
+}
+
+/* ---------- lookups ---------- */
+
+static const struct nen_code *find(const struct vec *v, const char *system, const char *code,
+                                   const char *key, unsigned skip)
+{
+    for (unsigned i = 0; i < v->n; i++) {
+        const struct nen_code *e = vec_at(v, i);
+        if (strcmp(e->system, system) == 0 && strcmp(e->code, code) == 0 &&
+            (!key || strcmp(e->key, key) == 0) && skip-- == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const char *nen_codes_input(const struct nen_codes *t, const char *system, const char *code)
+{
+    const struct nen_code *e = find(&t->inputs, system, code, NULL, 0);
+    return e ? e->key : NULL;
+}
+
+const struct nen_code *nen_codes_value(const struct nen_codes *t, const char *system,
+                                       const char *code, const char *key, unsigned i)
+{
+    return find(&t->values, system, code, key, key ? 0 : i);
+}
+
+int nen_codes_words_system(const struct nen_codes *t, const char *system)
+{
+    for (unsigned i = 0; i < t->words.n; i++)
+        if (strcmp(vec_at(&t->words, i), system) == 0)
+            return 1;
+    return 0;
+}
+
+const struct nen_code_unit *nen_codes_unit(const struct nen_codes *t, const char *key,
+                                           const char *ucum)
+{
+    for (unsigned i = 0; i < t->units.n; i++) {
+        const struct nen_code_unit *u = vec_at(&t->units, i);
+        if (strcmp(u->key, key) == 0 && strcmp(u->ucum, ucum) == 0)
+            return u;
+    }
+    return NULL;
+}
+
+int nen_codes_hotspot(const struct nen_codes *t, const char *system, const char *code)
+{
+    return find(&t->methods, system, code, NULL, 0) != NULL;
+}
+
+unsigned nen_codes_count(const struct nen_codes *t)
+{
+    return t->inputs.n + t->values.n + t->words.n + t->units.n + t->methods.n;
+}
