@@ -243,6 +243,8 @@ static const struct array_rule {
     {"line", NULL, NULL},
     {"issue", NULL, NULL},
     {"expression", "issue", NULL},
+    {"deviceName", "Device", NULL},
+    {"version", "Device", NULL},
 };
 
 /* 1 if word is one of the space-separated words of list. */

@@ -171,8 +171,8 @@ static int gastrin_extras(struct walk *w, json_object *o, const struct nen_readi
         struct nen_reading *r = new_reading(w, "gastrin_uln", base->ref, base->type);
         if (!r)
             return -1;
-        snprintf(r->lo, sizeof r->lo, "%.15g", uln);
-        snprintf(r->hi, sizeof r->hi, "%.15g", uln);
+        snprintf(r->lo, sizeof r->lo, "%.17g", uln);
+        snprintf(r->hi, sizeof r->hi, "%.17g", uln);
         snprintf(r->shown, sizeof r->shown, "referenceRange.high %.15g", uln);
         r->rank = base->rank;
         snprintf(r->when, sizeof r->when, "%s", base->when);

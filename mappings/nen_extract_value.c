@@ -86,8 +86,8 @@ const struct nen_code_unit *nen_value_find_unit(const struct nen_codes *t, const
 /* lo/hi text of rd from numbers (already in the key's unit) and a suffix. */
 static void set_numbers(struct nen_reading *rd, double lo, double hi, const char *suffix)
 {
-    snprintf(rd->lo, sizeof rd->lo, "%.15g%s", lo, suffix);
-    snprintf(rd->hi, sizeof rd->hi, "%.15g%s", hi, suffix);
+    snprintf(rd->lo, sizeof rd->lo, "%.17g%s", lo, suffix);
+    snprintf(rd->hi, sizeof rd->hi, "%.17g%s", hi, suffix);
     rd->ranged = lo != hi;
 }
 

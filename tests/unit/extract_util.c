@@ -1,0 +1,78 @@
+/*
+ * extract_util.c - see extract_util.h.
+ */
+#include "extract_util.h"
+
+#include "fhir_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tx_extract(const char *entries, const char *map, struct nen_extract *x,
+               struct fhir_error *err)
+{
+    static const char head[] =
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
+        "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"}},"
+        "{\"resource\":{\"resourceType\":\"Specimen\",\"id\":\"s1\",\"accessionIdentifier\":"
+        "{\"system\":\"http://lab.example.org/acc\",\"value\":\"S1\"},"
+        "\"subject\":{\"reference\":\"Patient/p1\"}}}";
+    size_t len = strlen(head) + strlen(entries) + 8;
+    char *doc = malloc(len);
+    char msg[512];
+    if (!doc)
+        return -1;
+    snprintf(doc, len, "%s%s%s]}", head, entries[0] ? "," : "", entries);
+    json_object *o = fhir_json_parse(doc, strlen(doc), NULL, "test", err);
+    free(doc);
+    if (!o)
+        return -1;
+    struct nen_codes *t = nen_codes_new();
+    int rc = -1;
+    if (t && nen_codes_load_default(t, msg, sizeof msg) == 0 &&
+        (!map || nen_codes_load(t, map, "local.map", msg, sizeof msg) == 0))
+        rc = nen_extract(t, &o, 1, x, NULL, NULL, err);
+    else
+        fhir_error_set(err, "%s", msg);
+    nen_codes_free(t);
+    json_object_put(o);
+    return rc;
+}
+
+int tx_has_warning(const struct nen_extract *x, const char *code)
+{
+    for (int i = 0; i < x->nwarn; i++)
+        if (strcmp(x->warn[i].code, code) == 0)
+            return 1;
+    return 0;
+}
+
+int tx_result_has_warning(const struct nen_result *r, const char *code)
+{
+    for (int i = 0; i < r->nwarn; i++)
+        if (strcmp(r->warn[i].code, code) == 0)
+            return 1;
+    return 0;
+}
+
+char *tx_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}

@@ -1,0 +1,510 @@
+/*
+ * test_fhir_xml.c - FHIR XML <-> JSON tree conversion (fhir_xml.h): reading a
+ * Bundle, primitives with extensions, xhtml and contained resources; JSON ->
+ * XML -> JSON round trips; and hostile documents (XXE, billion laughs, DOCTYPE,
+ * depth, size, namespaces, stray text, malformed XML).
+ *
+ * Fixtures write XML attributes and JSON strings with single quotes; jq()
+ * turns the JSON ones into double quotes (\' gives an escaped quote).
+ */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "fhir_xml.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Parse JSON written with ' for ". Caller puts the result. */
+static json_object *jq(const char *s)
+{
+    char *d = strdup(s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    for (char *p = d; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json_object *o = json_tokener_parse(d);
+    if (!o)
+        printf("\n  bad expected JSON: %s\n", d);
+    free(d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    return o;
+}
+
+/* Assert got equals want (reporting both when not); puts both. */
+static void assert_same(json_object *got, json_object *want)
+{
+    int same = got && json_object_equal(got, want);
+    CU_ASSERT_TRUE(same);
+    if (!same)
+        printf("\n  got:  %s\n  want: %s\n",
+               got ? json_object_to_json_string(got) : "(null)",
+               json_object_to_json_string(want));
+    json_object_put(got);
+    json_object_put(want);
+}
+
+static json_object *parse_ok(const char *xml)
+{
+    struct fhir_error err = {""};
+    json_object *o = fhir_xml_parse(xml, strlen(xml), NULL, "t.xml", &err);
+    if (!o)
+        printf("\n  unexpected error: %s\n", err.msg);
+    return o;
+}
+
+/* Parse xml (with lim, NULL: defaults), expect failure whose message names
+ * t.xml and contains each of the (up to two) key phrases. */
+static void parse_fails(const char *xml, const struct fhir_limits *lim, const char *phrase,
+                        const char *phrase2)
+{
+    struct fhir_error err = {""};
+    json_object *o = fhir_xml_parse(xml, strlen(xml), lim, "t.xml", &err);
+    CU_ASSERT_PTR_NULL(o);
+    json_object_put(o);
+    int ok = strstr(err.msg, "t.xml") && strstr(err.msg, phrase) &&
+             (!phrase2 || strstr(err.msg, phrase2));
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        printf("\n  message \"%s\" lacks \"%s\"%s%s\n", err.msg, phrase, phrase2 ? " / " : "",
+               phrase2 ? phrase2 : "");
+}
+
+/* JSON -> XML -> JSON; returns the XML (caller frees) through *xml_out. */
+static json_object *round_trip(json_object *in, char **xml_out)
+{
+    struct fhir_error err = {""};
+    char *xml = fhir_xml_write(in, &err);
+    if (!xml) {
+        printf("\n  write error: %s\n", err.msg);
+        *xml_out = NULL;
+        return NULL;
+    }
+    *xml_out = xml;
+    return parse_ok(xml);
+}
+
+static void write_fails(const char *json, const char *phrase)
+{
+    struct fhir_error err = {""};
+    json_object *in = jq(json);
+    char *xml = fhir_xml_write(in, &err);
+    CU_ASSERT_PTR_NULL(xml);
+    free(xml);
+    int ok = strstr(err.msg, phrase) != NULL;
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        printf("\n  message \"%s\" lacks \"%s\"\n", err.msg, phrase);
+    json_object_put(in);
+}
+
+/* Counts (and refuses) every external entity libxml2 tries to load. */
+static int entity_loads;
+static xmlParserInputPtr counting_loader(const char *url, const char *id,
+                                         xmlParserCtxtPtr ctxt)
+{
+    (void)url;
+    (void)id;
+    (void)ctxt;
+    entity_loads++;
+    return NULL;
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static const char bundle_xml[] =
+    "<?xml version='1.0' encoding='UTF-8'?>\n"
+    "<!-- two observations -->\n"
+    "<Bundle xmlns='http://hl7.org/fhir'>\n"
+    "  <id value='b1'/>\n"
+    "  <type value='collection'/>\n"
+    "  <entry>\n"
+    "    <fullUrl value='urn:uuid:0a1b'/>\n"
+    "    <resource>\n"
+    "      <Observation>\n"
+    "        <id value='ki67'/>\n"
+    "        <status value='final'/>\n"
+    "        <code>\n"
+    "          <coding><system value='http://loinc.org'/><code value='85319-2'/></coding>\n"
+    "          <text value='Ki-67'/>\n"
+    "        </code>\n"
+    "        <valueQuantity>\n"
+    "          <value value='4.0'/><unit value='%'/>\n"
+    "          <system value='http://unitsofmeasure.org'/><code value='%'/>\n"
+    "        </valueQuantity>\n"
+    "      </Observation>\n"
+    "    </resource>\n"
+    "  </entry>\n"
+    "  <entry>\n"
+    "    <resource>\n"
+    "      <Observation>\n"
+    "        <?some-pi data?>\n"
+    "        <status value='final'/>\n"
+    "        <code><text value='grade'/></code>\n"
+    "        <valueCodeableConcept>\n"
+    "          <coding><system value='http://snomed.info/sct'/><code value='1'/></coding>\n"
+    "          <coding><system value='urn:local'/><code value='G1'/>\n"
+    "            <display value='Grade 1 &amp; &lt;low&gt; &quot;x&quot;'/></coding>\n"
+    "        </valueCodeableConcept>\n"
+    "        <component id='c1'>\n"
+    "          <code><text value='mitoses'/></code>\n"
+    "          <valueInteger value='2'/>\n"
+    "        </component>\n"
+    "        <component>\n"
+    "          <code><text value='necrosis'/></code>\n"
+    "          <valueBoolean value='false'/>\n"
+    "        </component>\n"
+    "      </Observation>\n"
+    "    </resource>\n"
+    "  </entry>\n"
+    "</Bundle>\n";
+
+static const char bundle_json[] =
+    "{'resourceType':'Bundle','id':'b1','type':'collection','entry':["
+    " {'fullUrl':'urn:uuid:0a1b','resource':{'resourceType':'Observation','id':'ki67',"
+    "  'status':'final',"
+    "  'code':{'coding':[{'system':'http://loinc.org','code':'85319-2'}],'text':'Ki-67'},"
+    "  'valueQuantity':{'value':'4.0','unit':'%','system':'http://unitsofmeasure.org',"
+    "   'code':'%'}}},"
+    " {'resource':{'resourceType':'Observation','status':'final','code':{'text':'grade'},"
+    "  'valueCodeableConcept':{'coding':[{'system':'http://snomed.info/sct','code':'1'},"
+    "   {'system':'urn:local','code':'G1','display':'Grade 1 & <low> \\'x\\''}]},"
+    "  'component':[{'id':'c1','code':{'text':'mitoses'},'valueInteger':'2'},"
+    "   {'code':{'text':'necrosis'},'valueBoolean':'false'}]}}]}";
+
+#define DAR "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+static const char patient_xml[] =
+    "<Patient xmlns='http://hl7.org/fhir'\n"
+    "    xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'\n"
+    "    xsi:schemaLocation='http://hl7.org/fhir fhir-all.xsd'>\n"
+    "  <id value='p1'/>\n"
+    "  <meta><profile value='http://example.org/p'/></meta>\n"
+    "  <text>\n"
+    "    <status value='generated'/>\n"
+    "    <div xmlns='http://www.w3.org/1999/xhtml'><p>Jane <b>Doe</b>, &lt;1970&gt;</p></div>\n"
+    "  </text>\n"
+    "  <contained>\n"
+    "    <Practitioner><id value='pr1'/><name><family value='Who'/></name></Practitioner>\n"
+    "  </contained>\n"
+    "  <extension url='http://example.org/ext'><valueString value='x'/></extension>\n"
+    "  <name>\n"
+    "    <family value='Doe'/>\n"
+    "    <given value='Jane'/>\n"
+    "    <given><extension url='" DAR "'><valueCode value='unknown'/></extension></given>\n"
+    "    <given id='g3' value='Q'/>\n"
+    "  </name>\n"
+    "  <gender><extension url='" DAR "'><valueCode value='asked-declined'/></extension></gender>\n"
+    "  <birthDate id='bd' value='1970-01-01'>\n"
+    "    <extension url='http://hl7.org/fhir/StructureDefinition/patient-birthTime'>\n"
+    "      <valueDateTime value='1970-01-01T08:00:00Z'/>\n"
+    "    </extension>\n"
+    "  </birthDate>\n"
+    "  <generalPractitioner><reference value='#pr1'/></generalPractitioner>\n"
+    "</Patient>\n";
+
+static const char patient_json[] =
+    "{'resourceType':'Patient','id':'p1','meta':{'profile':['http://example.org/p']},"
+    " 'text':{'status':'generated','div':"
+    "  '<div xmlns=\\'http://www.w3.org/1999/xhtml\\'><p>Jane <b>Doe</b>, &lt;1970&gt;</p></div>'},"
+    " 'contained':[{'resourceType':'Practitioner','id':'pr1','name':[{'family':'Who'}]}],"
+    " 'extension':[{'url':'http://example.org/ext','valueString':'x'}],"
+    " 'name':[{'family':'Doe','given':['Jane',null,'Q'],"
+    "  '_given':[null,{'extension':[{'url':'" DAR "','valueCode':'unknown'}]},{'id':'g3'}]}],"
+    " '_gender':{'extension':[{'url':'" DAR "','valueCode':'asked-declined'}]},"
+    " 'birthDate':'1970-01-01',"
+    " '_birthDate':{'id':'bd','extension':[{'url':"
+    "  'http://hl7.org/fhir/StructureDefinition/patient-birthTime',"
+    "  'valueDateTime':'1970-01-01T08:00:00Z'}]},"
+    " 'generalPractitioner':{'reference':'#pr1'}}";
+
+/* ---- XML -> JSON -------------------------------------------------------- */
+
+static void test_read_bundle(void)
+{
+    assert_same(parse_ok(bundle_xml), jq(bundle_json));
+}
+
+static void test_read_patient(void)
+{
+    assert_same(parse_ok(patient_xml), jq(patient_json));
+}
+
+static void test_read_repeats(void)
+{
+    /* A repeated element not in the always-array table becomes an array, a
+     * single one does not; name is single in Parameters; a complex extension
+     * (only extension children) stays complex; outcome holds a resource. */
+    static const char xml[] =
+        "<Parameters xmlns='http://hl7.org/fhir'>"
+        " <parameter><name value='a'/><valueString value='1'/></parameter>"
+        " <parameter><name value='b'/>"
+        "  <resource><OperationOutcome><issue><severity value='error'/>"
+        "   <expression value='Patient.x'/></issue></OperationOutcome></resource>"
+        " </parameter>"
+        " <parameter><name value='c'/>"
+        "  <extension url='http://e/complex'><extension url='k'><valueCode value='v'/>"
+        "   </extension></extension>"
+        "  <part><name value='p'/><valueDecimal value='1.50'/></part></parameter>"
+        "</Parameters>";
+    static const char json[] =
+        "{'resourceType':'Parameters','parameter':["
+        " {'name':'a','valueString':'1'},"
+        " {'name':'b','resource':{'resourceType':'OperationOutcome','issue':[{"
+        "  'severity':'error','expression':['Patient.x']}]}},"
+        " {'name':'c','extension':[{'url':'http://e/complex','extension':[{'url':'k',"
+        "  'valueCode':'v'}]}],'part':[{'name':'p','valueDecimal':'1.50'}]}]}";
+    assert_same(parse_ok(xml), jq(json));
+}
+
+/* ---- JSON -> XML -> JSON ------------------------------------------------- */
+
+static void test_round_trip(void)
+{
+    static const char in[] =
+        "{'resourceType':'Observation','id':'o1',"
+        " 'meta':{'profile':['http://example.org/p']},"
+        " 'text':{'status':'generated','div':"
+        "  '<div xmlns=\\'http://www.w3.org/1999/xhtml\\'><p>a <i>b</i></p><p>c</p></div>'},"
+        " 'contained':[{'resourceType':'Specimen','id':'s1','type':{'text':'biopsy'}}],"
+        " 'extension':[{'url':'http://e/x?a=1&b=2','valueBoolean':true}],"
+        " 'status':'final',"
+        " 'category':[{'coding':[{'system':'http://terminology.hl7.org/CodeSystem/"
+        "observation-category','code':'laboratory'}]}],"
+        " 'code':{'id':'c1','text':'Ki-67 \\'<&>\\' \\u00e9\\n2'},"
+        " 'specimen':{'reference':'#s1'},"
+        " '_issued':{'extension':[{'url':'" DAR "','valueCode':'unknown'}]},"
+        " 'valueQuantity':{'value':4.0,'comparator':'<','unit':'%'},"
+        " 'interpretation':[{'text':'high'}],"
+        " 'note':[{'text':'n'}],"
+        " 'component':[{'code':{'text':'mitoses'},'valueInteger':4},"
+        "  {'code':{'text':'necrosis'},'valueBoolean':false,"
+        "   '_valueBoolean':{'id':'vb'}},"
+        "  {'code':{'text':'size'},'valueDecimal':12.50}]}";
+    static const char want[] =
+        "{'resourceType':'Observation','id':'o1',"
+        " 'meta':{'profile':['http://example.org/p']},"
+        " 'text':{'status':'generated','div':"
+        "  '<div xmlns=\\'http://www.w3.org/1999/xhtml\\'><p>a <i>b</i></p><p>c</p></div>'},"
+        " 'contained':[{'resourceType':'Specimen','id':'s1','type':{'text':'biopsy'}}],"
+        " 'extension':[{'url':'http://e/x?a=1&b=2','valueBoolean':'true'}],"
+        " 'status':'final',"
+        " 'category':[{'coding':[{'system':'http://terminology.hl7.org/CodeSystem/"
+        "observation-category','code':'laboratory'}]}],"
+        " 'code':{'id':'c1','text':'Ki-67 \\'<&>\\' \\u00e9\\n2'},"
+        " 'specimen':{'reference':'#s1'},"
+        " '_issued':{'extension':[{'url':'" DAR "','valueCode':'unknown'}]},"
+        " 'valueQuantity':{'value':'4.0','comparator':'<','unit':'%'},"
+        " 'interpretation':[{'text':'high'}],"
+        " 'note':[{'text':'n'}],"
+        " 'component':[{'code':{'text':'mitoses'},'valueInteger':'4'},"
+        "  {'code':{'text':'necrosis'},'valueBoolean':'false',"
+        "   '_valueBoolean':{'id':'vb'}},"
+        "  {'code':{'text':'size'},'valueDecimal':'12.50'}]}";
+    json_object *src = jq(in);
+    char *xml = NULL;
+    assert_same(round_trip(src, &xml), jq(want));
+    json_object_put(src);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
+    CU_ASSERT_EQUAL(strncmp(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<Observation xmlns=\"http://hl7.org/fhir\">"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "\n  <id value=\"o1\"/>"));           /* element */
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<code id=\"c1\">"));                 /* attribute */
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "url=\"http://e/x?a=1&amp;b=2\"")); /* escaped */
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "&lt;&amp;&gt;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "&#10;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<value value=\"4.0\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<valueInteger value=\"4\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<valueBoolean id=\"vb\" value=\"false\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(xml, "<contained>\n    <Specimen>\n      <id value=\"s1\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<p>a <i>b</i></p><p>c</p></div>\n"));
+    free(xml);
+}
+
+/* XML -> JSON -> XML -> JSON gives the same tree. */
+static void test_round_trip_read(void)
+{
+    const char *docs[] = {bundle_xml, patient_xml};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_object *first = parse_ok(docs[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+        char *xml = NULL;
+        assert_same(round_trip(first, &xml), json_object_get(first));
+        json_object_put(first);
+        free(xml);
+    }
+}
+
+static void test_write_errors(void)
+{
+    write_fails("{'id':'x'}", "resourceType missing");
+    write_fails("{'resourceType':'patient'}", "not a resource type");
+    write_fails("{'resourceType':'Patient','text':{'div':'<div>unclosed'}}",
+                "Patient.text.div: xhtml does not parse");
+    write_fails("{'resourceType':'Patient','text':{'div':'<p>x</p>'}}", "must be a div element");
+    write_fails("{'resourceType':'Patient','text':{'div':'<div>no namespace</div>'}}",
+                "must be a div element in namespace");
+    write_fails("{'resourceType':'Patient','name':[{'given':['a','b'],'_given':[null]}]}",
+                "Patient.name[0]: _given has 1 entries for 2 values");
+    write_fails("{'resourceType':'Patient','a b':'x'}", "not an XML element name");
+    write_fails("{'resourceType':'Patient','gender':'\\u0001'}", "Patient.gender: string holds");
+    write_fails("{'resourceType':'Patient','name':[[{'family':'x'}]]}", "array inside an array");
+    write_fails("{'resourceType':'Patient','gender':null}", "null with no _gender");
+    write_fails("{'resourceType':'Patient','_gender':{'foo':1}}", "unexpected \"foo\"");
+}
+
+/* ---- hostile input ------------------------------------------------------- */
+
+static void test_xxe(void)
+{
+    static const char xml[] =
+        "<?xml version='1.0'?>\n"
+        "<!DOCTYPE Patient [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>\n"
+        "<Patient xmlns='http://hl7.org/fhir'><id value='&e;'/>\n"
+        " <text><status value='generated'/>\n"
+        "  <div xmlns='http://www.w3.org/1999/xhtml'>&e;</div></text></Patient>\n";
+    xmlExternalEntityLoader prev = xmlGetExternalEntityLoader();
+    xmlSetExternalEntityLoader(counting_loader);
+    entity_loads = 0;
+    parse_fails(xml, NULL, "DOCTYPE not allowed", "line 2");
+    CU_ASSERT_EQUAL(entity_loads, 0);
+    xmlSetExternalEntityLoader(prev);
+}
+
+static void test_billion_laughs(void)
+{
+    static const char xml[] =
+        "<?xml version='1.0'?>\n"
+        "<!DOCTYPE lolz [\n"
+        " <!ENTITY lol 'lol'>\n"
+        " <!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>\n"
+        " <!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>\n"
+        " <!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>\n"
+        " <!ENTITY lol4 '&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;'>\n"
+        " <!ENTITY lol5 '&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;'>\n"
+        " <!ENTITY lol6 '&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;'>\n"
+        " <!ENTITY lol7 '&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;'>\n"
+        " <!ENTITY lol8 '&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;'>\n"
+        " <!ENTITY lol9 '&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;'>\n"
+        "]>\n"
+        "<Patient xmlns='http://hl7.org/fhir'><id value='&lol9;'/>"
+        "<gender value='&lol9;'>&lol9;</gender></Patient>\n";
+    parse_fails(xml, NULL, "DOCTYPE not allowed (no DTD, no entities)", NULL);
+}
+
+static void test_doctype(void)
+{
+    xmlExternalEntityLoader prev = xmlGetExternalEntityLoader();
+    xmlSetExternalEntityLoader(counting_loader);
+    entity_loads = 0;
+    parse_fails("<!DOCTYPE Patient>\n<Patient xmlns='http://hl7.org/fhir'/>", NULL,
+                "DOCTYPE not allowed", NULL);
+    parse_fails("<!DOCTYPE Patient SYSTEM 'file:///etc/passwd'>\n"
+                "<Patient xmlns='http://hl7.org/fhir'/>",
+                NULL, "DOCTYPE not allowed", NULL);
+    CU_ASSERT_EQUAL(entity_loads, 0);
+    xmlSetExternalEntityLoader(prev);
+    /* An undeclared entity without a DOCTYPE is simply not well-formed. */
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'>\n<id value='&e;'/></Patient>", NULL,
+                "line 2", "Entity 'e' not defined");
+}
+
+static void test_depth(void)
+{
+    static const char head[] = "<Patient xmlns='http://hl7.org/fhir'>";
+    char xml[2048];
+    size_t n = 0;
+    n += (size_t)snprintf(xml + n, sizeof xml - n, "%s", head);
+    for (int i = 0; i < 99; i++)
+        n += (size_t)snprintf(xml + n, sizeof xml - n, "<a>");
+    for (int i = 0; i < 99; i++)
+        n += (size_t)snprintf(xml + n, sizeof xml - n, "</a>");
+    snprintf(xml + n, sizeof xml - n, "</Patient>");
+    parse_fails(xml, NULL, "nested deeper than 32", "Patient.a.a.a.a");
+    struct fhir_limits lim = {FHIR_LIMITS_DEFAULT_BYTES, 3};
+    parse_fails("<Bundle xmlns='http://hl7.org/fhir'><entry><resource><Patient/></resource>"
+                "</entry></Bundle>",
+                &lim, "t.xml: Bundle.entry[0].resource.Patient: elements nested deeper than 3",
+                NULL);
+}
+
+static void test_size(void)
+{
+    struct fhir_limits lim = {64, FHIR_LIMITS_DEFAULT_DEPTH};
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><id value='0123456789012345678901'/>"
+                "</Patient>",
+                &lim, "document is 83 bytes, limit 64", NULL);
+    parse_fails("", NULL, "empty document", NULL);
+}
+
+static void test_namespaces(void)
+{
+    parse_fails("<Patient xmlns='http://example.org/'/>", NULL,
+                "root element Patient is not in namespace http://hl7.org/fhir", NULL);
+    parse_fails("<Patient/>", NULL, "not in namespace http://hl7.org/fhir", "none");
+    parse_fails("<Patient xmlns='http://hl7.org/fhir' xmlns:x='urn:x'><x:foo/></Patient>", NULL,
+                "t.xml: Patient: element foo is in namespace urn:x", NULL);
+    parse_fails("<f:Patient xmlns:f='http://hl7.org/fhir'><f:name><family value='x'/>"
+                "</f:name></f:Patient>",
+                NULL, "Patient.name[0]: element family has no namespace", NULL);
+    /* A prefix for the FHIR namespace is fine. */
+    json_object *o = parse_ok("<f:Patient xmlns:f='http://hl7.org/fhir'><f:active value='true'/>"
+                              "</f:Patient>");
+    assert_same(o, jq("{'resourceType':'Patient','active':'true'}"));
+}
+
+static void test_bad_content(void)
+{
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><active value='true'/>hello</Patient>", NULL,
+                "t.xml: Patient: text not allowed in a FHIR element", NULL);
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><name><family>Doe</family></name></Patient>",
+                NULL, "Patient.name[0].family: text not allowed", NULL);
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><active value='true' foo='1'/></Patient>",
+                NULL, "Patient.active: unexpected attribute foo", NULL);
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><gender value='x'><code value='y'/>"
+                "</gender></Patient>",
+                NULL, "Patient.gender: primitive element has child code", NULL);
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><active value='true'/><active><x/></active>"
+                "</Patient>",
+                NULL, "active mixes primitive (value) and complex", NULL);
+    parse_fails("<Bundle xmlns='http://hl7.org/fhir'><entry><resource><Patient/><Patient/>"
+                "</resource></entry></Bundle>",
+                NULL, "Bundle.entry[0].resource: holds more than one resource", NULL);
+}
+
+static void test_malformed(void)
+{
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'>\n<id value='1'>\n</Patient>\n", NULL,
+                "XML not well-formed at line 3", "mismatch");
+    parse_fails("not xml at all", NULL, "XML not well-formed at line 1", NULL);
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'>\n<id value='1'/>", NULL,
+                "XML not well-formed at line 2", NULL);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {{"read bundle", test_read_bundle},
+                           {"read patient", test_read_patient},
+                           {"read repeats", test_read_repeats},
+                           {"round trip", test_round_trip},
+                           {"round trip read", test_round_trip_read},
+                           {"write errors", test_write_errors},
+                           {"xxe", test_xxe},
+                           {"billion laughs", test_billion_laughs},
+                           {"doctype", test_doctype},
+                           {"depth", test_depth},
+                           {"size", test_size},
+                           {"namespaces", test_namespaces},
+                           {"bad content", test_bad_content},
+                           {"malformed", test_malformed},
+                           CU_TEST_INFO_NULL};
+    int rc = test_run_suite("fhir_xml", tests);
+    xmlCleanupParser();
+    return rc;
+}
