@@ -7,11 +7,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 scripts/bootstrap.sh
+scripts/node-setup.sh   # Node >= 20.19 and the Medplum validator (tests/fhir-server)
 
 echo "== build (gcc, -Wall -Wextra -Werror) and test"
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j2)
-grep -h -E "^clinical vectors:|^rule files checked:|^cli_explain:" build/Testing/Temporary/LastTest.log | sort -u
+grep -h -E "^clinical vectors:|^rule files checked:|^cli_explain:|^cli_classify:|^validate:" \
+    build/Testing/Temporary/LastTest.log | sort -u
 
 echo "== build with AddressSanitizer + UBSan and test"
 scripts/build.sh build-asan -DNENFHIR_SANITIZE=ON
