@@ -42,6 +42,20 @@ static void test_quantity_units(void)
                        OBS("a", NENI, "hpf-area", QTY("0.237", "mm2"))));
     CU_ASSERT_EQUAL(X.lo.mitoses_unit, NEN_MIT_PER_10HPF);
     CU_ASSERT_DOUBLE_EQUAL(X.lo.hpf_area_mm2.value, 0.237, 1e-9);
+    CU_ASSERT_FATAL(ok(OBS("m", NENI, "mitotic-count", QTY("1.5", "/mm2"))));
+    CU_ASSERT_EQUAL(X.lo.mitoses.value, 3); /* a density per mm2, times 2 */
+    CU_ASSERT_EQUAL(X.lo.mitoses_unit, NEN_MIT_PER_2MM2);
+    CU_ASSERT_FATAL(ok(OBS("m", NENI, "mitotic-count", STR("4 per 10 HPF"))));
+    CU_ASSERT_FALSE(X.lo.mitoses.known); /* a spelling the tables do not know: not guessed */
+    CU_ASSERT_TRUE(tx_has_warning(&X, "input-unit-unknown"));
+    CU_ASSERT_FATAL(ok(OBS("m", NENI, "mitotic-count", STR("4 /10 HPF"))));
+    CU_ASSERT_EQUAL(X.lo.mitoses_unit, NEN_MIT_PER_10HPF);
+    CU_ASSERT_FATAL(ok(OBS("n", NENI, "ne-component", QTY("0.4", "1"))));
+    CU_ASSERT_DOUBLE_EQUAL(X.lo.ne_pct.value, 40, 1e-9);
+    CU_ASSERT_FATAL(ok(OBS("s", NENI, "tumour-size", QTY("0.02", "m"))));
+    CU_ASSERT_DOUBLE_EQUAL(X.lo.size_mm.value, 20, 1e-9);
+    CU_ASSERT_FATAL(ok(OBS("s", NENI, "tumour-size", "\"valueQuantity\":{\"value\":9}")));
+    CU_ASSERT_EQUAL(X.lo.size_mm.value, 9); /* no unit: the input's own (mm) */
     CU_ASSERT_FATAL(ok(OBS("g", LOINC, "2333-3",
                            QTY("850", "pg/mL") ",\"referenceRange\":[{\"high\":{\"value\":100,"
                                                "\"code\":\"ng/L\"}}]")));
