@@ -120,6 +120,13 @@ static int coding_is(json_object *coding, const char *system, const char *code)
            strcmp(c, code) == 0;
 }
 
+int fhir_cc_coding(json_object *cc, size_t i, const char **system, const char **code)
+{
+    json_object *c = fhir_item(cc, "coding", i);
+    return fhir_get_string(c, "system", system) == FHIR_OK &&
+           fhir_get_string(c, "code", code) == FHIR_OK;
+}
+
 int fhir_cc_has(json_object *cc, const char *system, const char *code)
 {
     size_t n = fhir_count(cc, "coding");

@@ -43,6 +43,10 @@ enum fhir_get fhir_get_bool(json_object *o, const char *name, int *out);
 const char *fhir_resource_type(json_object *res);
 const char *fhir_resource_id(json_object *res);
 
+/* The i-th coding of CodeableConcept cc: 1 with *system and *code set when it
+ * has both as strings, else 0 (also past the last coding). */
+int fhir_cc_coding(json_object *cc, size_t i, const char **system, const char **code);
+
 /* 1 if the CodeableConcept cc (or a Coding list member "coding" of it) has a
  * coding with this system and code. */
 int fhir_cc_has(json_object *cc, const char *system, const char *code);

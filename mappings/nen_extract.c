@@ -95,10 +95,8 @@ static int coded_readings(struct walk *w, json_object *cc, const char *ref, cons
 {
     size_t n = fhir_count(cc, "coding");
     for (size_t i = 0; i < n; i++) {
-        json_object *c = fhir_item(cc, "coding", i);
         const char *sys, *code;
-        if (fhir_get_string(c, "system", &sys) != FHIR_OK ||
-            fhir_get_string(c, "code", &code) != FHIR_OK)
+        if (!fhir_cc_coding(cc, i, &sys, &code))
             continue;
         const struct nen_code *e;
         for (unsigned k = 0; (e = nen_codes_value(w->t, sys, code, NULL, k)); k++) {
@@ -130,10 +128,7 @@ static const char *input_key(struct walk *w, json_object *cc)
     size_t n = fhir_count(cc, "coding");
     for (size_t i = 0; i < n; i++) {
         const char *sys, *code, *key;
-        json_object *c = fhir_item(cc, "coding", i);
-        if (fhir_get_string(c, "system", &sys) == FHIR_OK &&
-            fhir_get_string(c, "code", &code) == FHIR_OK &&
-            (key = nen_codes_input(w->t, sys, code)))
+        if (fhir_cc_coding(cc, i, &sys, &code) && (key = nen_codes_input(w->t, sys, code)))
             return key;
     }
     return NULL;
@@ -144,9 +139,7 @@ static int is_hotspot(struct walk *w, json_object *method)
     size_t n = fhir_count(method, "coding");
     for (size_t i = 0; i < n; i++) {
         const char *sys, *code;
-        json_object *c = fhir_item(method, "coding", i);
-        if (fhir_get_string(c, "system", &sys) == FHIR_OK &&
-            fhir_get_string(c, "code", &code) == FHIR_OK && nen_codes_hotspot(w->t, sys, code))
+        if (fhir_cc_coding(method, i, &sys, &code) && nen_codes_hotspot(w->t, sys, code))
             return 1;
     }
     return 0;

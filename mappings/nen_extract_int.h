@@ -39,6 +39,10 @@ const char *nen_value_coded(const struct nen_codes *t, json_object *cc, const ch
 const struct nen_code_unit *nen_value_find_unit(const struct nen_codes *t, const char *key,
                                                const char *u);
 
+/* Add a warning (printf-style text) to x's reading problems. */
+void nen_extract_warnf(struct nen_extract *x, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Resolve readings[0..n) into x->lo / x->hi and x->src, with the duplicate
  * and range rules of nen_extract.h. Returns 0, or -1 with err when the
  * inputs contradict each other (nen_case_check). */

@@ -25,10 +25,7 @@ static void add_source(struct nen_extract *x, const struct nen_reading *r)
     snprintf(s->shown, sizeof s->shown, "%s", r->shown);
 }
 
-static void warnf(struct nen_extract *x, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void warnf(struct nen_extract *x, const char *code, const char *fmt, ...)
+void nen_extract_warnf(struct nen_extract *x, const char *code, const char *fmt, ...)
 {
     char text[NEN_TEXT_LEN];
     va_list ap;
@@ -82,7 +79,7 @@ static int set_both(struct nen_extract *x, const char *key, const char *lo, cons
     struct nen_case l = x->lo, h = x->hi;
     if (nen_case_set(&l, key, lo, msg, sizeof msg) != 0 ||
         nen_case_set(&h, key, hi, msg, sizeof msg) != 0) {
-        warnf(x, "input-unreadable", "%s: %s; not used", ref, msg);
+        nen_extract_warnf(x, "input-unreadable", "%s: %s; not used", ref, msg);
         return -1;
     }
     x->lo = l;
@@ -118,7 +115,7 @@ static void resolve_scalar(struct nen_extract *x, const struct nen_reading *rd, 
         return;
     add_source(x, best);
     if (differ)
-        warnf(x, "input-duplicate",
+        nen_extract_warnf(x, "input-duplicate",
               "%s reported more than once with different values: %s (%s) used, by rule: %s",
               key, best->ref, best->shown, why);
     if (best->ranged) {
@@ -152,7 +149,7 @@ static void resolve_set(struct nen_extract *x, const struct nen_reading *rd, int
         snprintf(joined + len, sizeof joined - len, "%s%s", len ? "+" : "", rd[i].lo);
     }
     if (none_ref && joined[0])
-        warnf(x, "input-conflict", "%s: %s says none, other resources name %s: the findings are used",
+        nen_extract_warnf(x, "input-conflict", "%s: %s says none, other resources name %s: the findings are used",
               key, none_ref, joined);
     const char *v = joined[0] ? joined : none_ref ? "none" : NULL;
     if (v)

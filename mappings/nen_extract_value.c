@@ -29,18 +29,6 @@ static double open_high(const char *key)
     return 1e6;
 }
 
-static void warn(struct nen_extract *x, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void warn(struct nen_extract *x, const char *code, const char *fmt, ...)
-{
-    char text[NEN_TEXT_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    nen_extract_warn_add(x->warn, &x->nwarn, code, text);
-}
 
 static int wrong(struct fhir_error *err, const char *path, const char *field, json_object *v,
                  const char *want)
@@ -100,7 +88,7 @@ static int scale(const struct nen_codes *t, struct nen_reading *rd, const char *
         return 0; /* no unit: the input's own unit (the rules warn where it matters) */
     const struct nen_code_unit *e = nen_value_find_unit(t, rd->key, u);
     if (!e) {
-        warn(x, "input-unit-unknown", "%s: unit '%s' is not in the code tables for %s; not used",
+        nen_extract_warnf(x, "input-unit-unknown", "%s: unit '%s' is not in the code tables for %s; not used",
              path, u, rd->key);
         return -1;
     }
@@ -145,7 +133,7 @@ static int read_quantity(const struct nen_codes *t, json_object *q, const char *
     if (g == FHIR_WRONG)
         return wrong(err, path, "valueQuantity.value", fhir_member(q, "value"), "a number");
     if (g == FHIR_ABSENT) {
-        warn(x, "input-unreadable", "%s: valueQuantity has no value; not used", path);
+        nen_extract_warnf(x, "input-unreadable", "%s: valueQuantity has no value; not used", path);
         return 0;
     }
     if (fhir_get_string(q, "comparator", &cmp) == FHIR_WRONG ||
@@ -160,7 +148,7 @@ static int read_quantity(const struct nen_codes *t, json_object *q, const char *
     if (scale(t, rd, u, &v, &suffix, path, x) != 0)
         return 0;
     if (limit_ends(cmp, v, rd->key, &lo, &hi) != 0) {
-        warn(x, "input-unreadable", "%s: comparator '%s' unknown; not used", path, cmp);
+        nen_extract_warnf(x, "input-unreadable", "%s: comparator '%s' unknown; not used", path, cmp);
         return 0;
     }
     set_numbers(rd, lo, hi, suffix);
@@ -197,16 +185,16 @@ static int read_range(const struct nen_codes *t, json_object *r, const char *pat
         have[i] = 1;
     }
     if (!have[0] && !have[1]) {
-        warn(x, "input-unreadable", "%s: valueRange has neither low nor high; not used", path);
+        nen_extract_warnf(x, "input-unreadable", "%s: valueRange has neither low nor high; not used", path);
         return 0;
     }
     if (have[0] && have[1] && strcmp(suffix[0], suffix[1]) != 0) {
-        warn(x, "input-unreadable", "%s: valueRange ends in different units; not used", path);
+        nen_extract_warnf(x, "input-unreadable", "%s: valueRange ends in different units; not used", path);
         return 0;
     }
     double lo = have[0] ? ends[0] : 0, hi = have[1] ? ends[1] : fmax(open_high(rd->key), lo);
     if (lo > hi) {
-        warn(x, "input-unreadable", "%s: valueRange low is above high; not used", path);
+        nen_extract_warnf(x, "input-unreadable", "%s: valueRange low is above high; not used", path);
         return 0;
     }
     set_numbers(rd, lo, hi, have[0] ? suffix[0] : suffix[1]);
@@ -291,7 +279,7 @@ static int read_numeric_string(const struct nen_codes *t, const char *s, const c
     while (isspace((unsigned char)*p))
         p++;
     if (strcmp(rd->key, "mitoses") == 0 && *p && !strchr(p, '/')) {
-        warn(x, "input-unit-unknown", "%s: '%s': unit not a mitotic-count area; not used", path, s);
+        nen_extract_warnf(x, "input-unit-unknown", "%s: '%s': unit not a mitotic-count area; not used", path, s);
         return -1;
     }
     const char *suffix;
@@ -323,7 +311,7 @@ static int read_string(const struct nen_codes *t, json_object *v, const char *pa
         snprintf(rd->shown, sizeof rd->shown, "'%s'", s);
         return 1;
     }
-    warn(x, "input-unreadable", "%s: valueString '%.60s' is no value of %s; not used", path, s,
+    nen_extract_warnf(x, "input-unreadable", "%s: valueString '%.60s' is no value of %s; not used", path, s,
          rd->key);
     return 0;
 }
@@ -333,10 +321,8 @@ const char *nen_value_coded(const struct nen_codes *t, json_object *cc, const ch
 {
     size_t n = fhir_count(cc, "coding");
     for (size_t i = 0; i < n; i++) {
-        json_object *c = fhir_item(cc, "coding", i);
         const char *sys, *code;
-        if (fhir_get_string(c, "system", &sys) != FHIR_OK ||
-            fhir_get_string(c, "code", &code) != FHIR_OK)
+        if (!fhir_cc_coding(cc, i, &sys, &code))
             continue;
         const struct nen_code *e = nen_codes_value(t, sys, code, key, 0);
         if (e) {
@@ -390,7 +376,7 @@ static int read_cc(const struct nen_codes *t, json_object *cc, const char *path,
         snprintf(rd->shown, sizeof rd->shown, "'%s'", text);
         return 1;
     }
-    warn(x, "input-code-unknown", "%s: value %s%s%s is not in the code tables for %s; not used",
+    nen_extract_warnf(x, "input-code-unknown", "%s: value %s%s%s is not in the code tables for %s; not used",
          path, n ? first_coding(cc, shown, sizeof shown) : "", text ? " " : "", text ? text : "",
          rd->key);
     return 0;
@@ -421,7 +407,7 @@ int nen_value_read(const struct nen_codes *t, json_object *o, const char *path,
         if (fhir_get_bool(o, "valueBoolean", &b) != FHIR_OK)
             return wrong(err, path, "valueBoolean", v, "true or false");
         if (!accept_word(rd, b ? "yes" : "no")) {
-            warn(x, "input-unreadable", "%s: valueBoolean is no value of %s; not used", path,
+            nen_extract_warnf(x, "input-unreadable", "%s: valueBoolean is no value of %s; not used", path,
                  rd->key);
             return 0;
         }
@@ -432,7 +418,7 @@ int nen_value_read(const struct nen_codes *t, json_object *o, const char *path,
                                               "valueDateTime", "valuePeriod"};
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
         if (fhir_member(o, unsupported[i])) {
-            warn(x, "input-unreadable", "%s: %s is not a value nenfhir reads for %s; not used",
+            nen_extract_warnf(x, "input-unreadable", "%s: %s is not a value nenfhir reads for %s; not used",
                  path, unsupported[i], rd->key);
             return 0;
         }
