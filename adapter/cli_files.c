@@ -18,9 +18,9 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     while (buf) {
+        if (n > max)
+            break;
         if (n == cap - 1) {
-            if (n > max)
-                break;
             char *p = realloc(buf, cap * 2);
             if (!p) {
                 free(buf);
@@ -30,7 +30,8 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
             buf = p;
             cap *= 2;
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        size_t want = cap - 1 - n, left = max + 1 - n; /* never read past max + 1 */
+        size_t got = fread(buf + n, 1, want < left ? want : left, f);
         n += got;
         if (got == 0)
             break;

@@ -26,6 +26,7 @@ struct walk {
     void *logctx;
     struct fhir_error *err;
     char patient_url[NEN_REF_LEN]; /* the Patient's fullUrl, another name for patient_ref */
+    int collected;                 /* x->effective is the specimen's collection time */
 };
 
 static void logf_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -262,7 +263,7 @@ static int observation(struct walk *w, json_object *res, const char *ref)
     snprintf(base.when, sizeof base.when, "%s", issued ? issued : eff ? eff : "");
     base.rank = rank;
     base.hotspot = is_hotspot(w, fhir_member(res, "method"));
-    if (eff && strcmp(eff, w->x->effective) > 0 && !w->x->specimen_ref[0])
+    if (eff && strcmp(eff, w->x->effective) > 0 && !w->collected)
         snprintf(w->x->effective, sizeof w->x->effective, "%s", eff);
     int made = 0;
     if (element(w, res, ref, &base, &made) != 0)
@@ -344,8 +345,10 @@ static int specimen(struct walk *w, json_object *res, const char *ref)
     const char *when = NULL;
     if (opt_string(w, col, "collectedDateTime", ref, &when) != 0)
         return -1;
-    if (when)
+    if (when) {
         snprintf(x->effective, sizeof x->effective, "%s", when);
+        w->collected = 1;
+    }
     int made = 0;
     if (coded_readings(w, fhir_member(res, "type"), ref, "Specimen", "type", 0, &made) != 0 ||
         coded_readings(w, fhir_member(col, "method"), ref, "Specimen", "collection.method", 0,
@@ -461,7 +464,7 @@ int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
     memset(x, 0, sizeof *x);
     nen_case_init(&x->lo);
     nen_case_init(&x->hi);
-    struct walk w = {t, x, NULL, 0, log, logctx, err, ""};
+    struct walk w = {t, x, NULL, 0, log, logctx, err, "", 0};
     w.rd = malloc(READINGS_MAX * sizeof *w.rd);
     if (!w.rd) {
         fhir_error_set(err, "out of memory");

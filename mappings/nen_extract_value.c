@@ -203,6 +203,11 @@ static int read_range(const struct nen_codes *t, json_object *r, const char *pat
     return 1;
 }
 
+static int is_tnm_key(const char *key)
+{
+    return strcmp(key, "pt") == 0 || strcmp(key, "pn") == 0 || strcmp(key, "pm") == 0;
+}
+
 /* pT/pN/pM as the lab writes them ("pT1a", "ypN0", "T2") -> "T1a". */
 static void tnm_plain(const char *s, char *out, size_t len)
 {
@@ -217,9 +222,7 @@ static int accept_word(struct nen_reading *rd, const char *w)
 {
     struct nen_case scratch;
     char buf[64], msg[160];
-    int tnm = strcmp(rd->key, "pt") == 0 || strcmp(rd->key, "pn") == 0 ||
-              strcmp(rd->key, "pm") == 0;
-    if (tnm)
+    if (is_tnm_key(rd->key))
         tnm_plain(w, buf, sizeof buf);
     else {
         snprintf(buf, sizeof buf, "%s", w);
@@ -303,8 +306,7 @@ static int read_string(const struct nen_codes *t, json_object *v, const char *pa
     if (!json_object_is_type(v, json_type_string))
         return wrong(err, path, "valueString", v, "a string");
     const char *s = json_object_get_string(v);
-    int tnm = strchr("p", rd->key[0]) && strlen(rd->key) == 2;
-    int rc = tnm ? 0 : read_numeric_string(t, s, path, rd, x);
+    int rc = is_tnm_key(rd->key) ? 0 : read_numeric_string(t, s, path, rd, x);
     if (rc != 0)
         return rc > 0;
     if (accept_word(rd, s)) {
@@ -367,7 +369,7 @@ static int read_cc(const struct nen_codes *t, json_object *cc, const char *path,
     for (size_t i = 0; i < n && !w; i++) {
         const char *code;
         if (fhir_get_string(fhir_item(cc, "coding", i), "code", &code) == FHIR_OK &&
-            rd->key[0] == 'p' && strlen(rd->key) == 2 && accept_word(rd, code)) {
+            is_tnm_key(rd->key) && accept_word(rd, code)) {
             snprintf(rd->shown, sizeof rd->shown, "%s", code);
             return 1;
         }
