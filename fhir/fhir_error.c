@@ -1,5 +1,6 @@
 /*
- * fhir_error.c - fhir_error_set and the default input limits (fhir_error.h).
+ * fhir_error.c - fhir_error_set, paths for messages and the default input
+ * limits (fhir_error.h).
  */
 #include "fhir_error.h"
 
@@ -17,4 +18,21 @@ void fhir_error_set(struct fhir_error *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+}
+
+size_t fhir_path_push(struct fhir_path *p, const char *name, long index)
+{
+    size_t old = p->len, room = sizeof p->text - old;
+    const char *dot = old ? "." : "";
+    int n = index < 0 ? snprintf(p->text + old, room, "%s%s", dot, name)
+                      : snprintf(p->text + old, room, "%s%s[%ld]", dot, name, index);
+    if (n > 0)
+        p->len = (size_t)n >= room ? sizeof p->text - 1 : old + (size_t)n;
+    return old;
+}
+
+void fhir_path_pop(struct fhir_path *p, size_t old)
+{
+    p->len = old;
+    p->text[old] = '\0';
 }

@@ -19,6 +19,18 @@ struct fhir_error {
 void fhir_error_set(struct fhir_error *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Where a reader or writer is in a tree, for messages:
+ * "Bundle.entry[1].resource.Observation.code". Cut, never overflowed. */
+struct fhir_path {
+    size_t len;
+    char text[FHIR_ERROR_LEN];
+};
+
+/* Append ".name" or ".name[index]" (index < 0: none); returns the length to
+ * give back to fhir_path_pop. */
+size_t fhir_path_push(struct fhir_path *p, const char *name, long index);
+void fhir_path_pop(struct fhir_path *p, size_t old);
+
 /* Bounds on untrusted input (interop.md I17). */
 struct fhir_limits {
     size_t max_bytes;  /* whole document */

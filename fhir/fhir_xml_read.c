@@ -147,8 +147,7 @@ struct rd {
     const struct fhir_limits *lim;
     const char *what;
     struct fhir_error *err;
-    size_t plen;
-    char path[FHIR_ERROR_LEN]; /* "Bundle.entry[1].resource.Observation.code" */
+    struct fhir_path path; /* "Bundle.entry[1].resource.Observation.code" */
 };
 
 static int rd_fail(struct rd *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -161,8 +160,8 @@ static int rd_fail(struct rd *rd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (rd->plen)
-        fhir_error_set(rd->err, "%s: %s: %s", rd->what, rd->path, msg);
+    if (rd->path.len)
+        fhir_error_set(rd->err, "%s: %s: %s", rd->what, rd->path.text, msg);
     else
         fhir_error_set(rd->err, "%s: %s", rd->what, msg);
     return -1;
@@ -173,24 +172,6 @@ static int rd_oom(struct rd *rd)
     return rd_fail(rd, "out of memory");
 }
 
-/* Append ".name" or ".name[index]" (index < 0: none) to the path; returns the
- * length to give back to rd_pop. A path too long for the buffer is cut. */
-static size_t rd_push(struct rd *rd, const char *name, int index)
-{
-    size_t old = rd->plen, room = sizeof rd->path - old;
-    const char *dot = old ? "." : "";
-    int n = index < 0 ? snprintf(rd->path + old, room, "%s%s", dot, name)
-                      : snprintf(rd->path + old, room, "%s%s[%d]", dot, name, index);
-    if (n > 0)
-        rd->plen = (size_t)n >= room ? sizeof rd->path - 1 : old + (size_t)n;
-    return old;
-}
-
-static void rd_pop(struct rd *rd, size_t old)
-{
-    rd->plen = old;
-    rd->path[old] = '\0';
-}
 
 /* ---- which elements are arrays ------------------------------------------ */
 
@@ -491,9 +472,9 @@ static json_object *rd_container(struct rd *rd, xmlNode *n, int depth)
         rd_fail(rd, "resource %s is not in namespace " FHIR_XML_NS, (const char *)res->name);
         return NULL;
     }
-    size_t old = rd_push(rd, (const char *)res->name, -1);
+    size_t old = fhir_path_push(&rd->path, (const char *)res->name, -1);
     json_object *obj = rd_depth(rd, depth + 1) < 0 ? NULL : rd_resource(rd, res, depth + 1);
-    rd_pop(rd, old);
+    fhir_path_pop(&rd->path, old);
     return obj;
 }
 
@@ -623,9 +604,9 @@ static int rd_group(struct rd *rd, xmlNode *first, const char *parent, json_obje
             continue;
         m->_private = rd;
         json_object *v, *x;
-        size_t old = rd_push(rd, name, arr ? i++ : -1);
+        size_t old = fhir_path_push(&rd->path, name, arr ? i++ : -1);
         int rc = rd_member(rd, m, as_prim, depth, &v, &x);
-        rd_pop(rd, old);
+        fhir_path_pop(&rd->path, old);
         if (rc < 0)
             goto fail;
         if (json_object_array_add(vals, v) != 0) {
@@ -702,7 +683,7 @@ static json_object *rd_resource(struct rd *rd, xmlNode *n, int depth)
 json_object *fhir_xml_parse(const char *buf, size_t len, const struct fhir_limits *lim,
                             const char *what, struct fhir_error *err)
 {
-    struct rd rd = {lim ? lim : &fhir_limits_default, what ? what : "FHIR XML", err, 0, ""};
+    struct rd rd = {lim ? lim : &fhir_limits_default, what ? what : "FHIR XML", err, {0, ""}};
     xmlDoc *doc = fhir_xml_read_doc(buf, len, rd.lim, rd.what, err);
     if (!doc)
         return NULL;
@@ -713,7 +694,7 @@ json_object *fhir_xml_parse(const char *buf, size_t len, const struct fhir_limit
                 (const char *)root->name,
                 root->ns ? (const char *)root->ns->href : "none");
     else {
-        rd_push(&rd, (const char *)root->name, -1);
+        fhir_path_push(&rd.path, (const char *)root->name, -1);
         obj = rd_depth(&rd, 1) < 0 ? NULL : rd_resource(&rd, root, 1);
     }
     xmlFreeDoc(doc);

@@ -34,8 +34,7 @@ struct wr {
     struct fhir_error *err;
     xmlDoc *doc;
     xmlNs *ns; /* http://hl7.org/fhir, declared on the root */
-    size_t plen;
-    char path[FHIR_ERROR_LEN]; /* "Bundle.entry[0].resource.Observation.code" */
+    struct fhir_path path; /* "Bundle.entry[0].resource.Observation.code" */
 };
 
 static int wr_fail(struct wr *wr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,7 +47,7 @@ static int wr_fail(struct wr *wr, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fhir_error_set(wr->err, "XML writer: %s%s%s", wr->path, wr->plen ? ": " : "", msg);
+    fhir_error_set(wr->err, "XML writer: %s%s%s", wr->path.text, wr->path.len ? ": " : "", msg);
     return -1;
 }
 
@@ -57,24 +56,6 @@ static int wr_oom(struct wr *wr)
     return wr_fail(wr, "out of memory");
 }
 
-/* Append ".name" or ".name[index]" (index < 0: none); returns the length to
- * give back to wr_pop. */
-static size_t wr_push(struct wr *wr, const char *name, long index)
-{
-    size_t old = wr->plen, room = sizeof wr->path - old;
-    const char *dot = old ? "." : "";
-    int n = index < 0 ? snprintf(wr->path + old, room, "%s%s", dot, name)
-                      : snprintf(wr->path + old, room, "%s%s[%ld]", dot, name, index);
-    if (n > 0)
-        wr->plen = (size_t)n >= room ? sizeof wr->path - 1 : old + (size_t)n;
-    return old;
-}
-
-static void wr_pop(struct wr *wr, size_t old)
-{
-    wr->plen = old;
-    wr->path[old] = '\0';
-}
 
 static int is_extension(const xmlChar *name)
 {
@@ -213,9 +194,9 @@ static int wr_resource(struct wr *wr, xmlNode *parent, json_object *obj, int dep
     }
     if (!el || !wr->ns)
         return wr_oom(wr);
-    size_t old = wr_push(wr, type, -1);
+    size_t old = fhir_path_push(&wr->path, type, -1);
     int rc = wr_members(wr, el, obj, 1, depth);
-    wr_pop(wr, old);
+    fhir_path_pop(&wr->path, old);
     return rc;
 }
 
@@ -263,9 +244,9 @@ static int wr_prop(struct wr *wr, xmlNode *parent, const char *name, json_object
     int xarr = json_object_is_type(ext, json_type_array);
     int rc = 0;
     if (!varr && !xarr) {
-        size_t old = wr_push(wr, name, -1);
+        size_t old = fhir_path_push(&wr->path, name, -1);
         rc = wr_one(wr, parent, name, val, ext, depth);
-        wr_pop(wr, old);
+        fhir_path_pop(&wr->path, old);
         return rc;
     }
     if ((val && !varr) || (ext && !xarr))
@@ -275,10 +256,10 @@ static int wr_prop(struct wr *wr, xmlNode *parent, const char *name, json_object
         return wr_fail(wr, "_%s has %zu entries for %zu values", name,
                        json_object_array_length(ext), n);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        size_t old = wr_push(wr, name, (long)i);
+        size_t old = fhir_path_push(&wr->path, name, (long)i);
         rc = wr_one(wr, parent, name, varr ? json_object_array_get_idx(val, i) : NULL,
                     xarr ? json_object_array_get_idx(ext, i) : NULL, depth);
-        wr_pop(wr, old);
+        fhir_path_pop(&wr->path, old);
     }
     return rc;
 }
@@ -376,7 +357,7 @@ static char *wr_dump(struct wr *wr)
 
 char *fhir_xml_write(json_object *resource, struct fhir_error *err)
 {
-    struct wr wr = {err, NULL, NULL, 0, ""};
+    struct wr wr = {err, NULL, NULL, {0, ""}};
     if (!json_object_is_type(resource, json_type_object)) {
         wr_fail(&wr, "resource is not a JSON object");
         return NULL;
