@@ -59,6 +59,16 @@ void nen_extract_warn_add(struct nen_warning *warn, int *nwarn, const char *code
     (*nwarn)++;
 }
 
+void nen_extract_warnf(struct nen_extract *x, const char *code, const char *fmt, ...)
+{
+    char text[NEN_TEXT_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    nen_extract_warn_add(x->warn, &x->nwarn, code, text);
+}
+
 static struct nen_reading *new_reading(struct walk *w, const char *key, const char *ref,
                                        const char *type)
 {
@@ -275,9 +285,7 @@ static int observation(struct walk *w, json_object *res, const char *ref)
         if (element(w, fhir_item(res, "component", i), path, &base, &made) != 0)
             return -1;
     }
-    if (made)
-        w->x->nused++;
-    else
+    if (!made)
         logf_(w, "%s: no input for nenfhir (code not in the code tables, or no usable value)", ref);
     return 0;
 }
@@ -315,9 +323,7 @@ static int condition(struct walk *w, json_object *res, const char *ref)
         if (coded_readings(w, fhir_item(res, "bodySite", i), ref, "Condition", "bodySite", 0,
                            &made) != 0)
             return -1;
-    if (made)
-        w->x->nused++;
-    else
+    if (!made)
         logf_(w, "%s: no input for nenfhir (code not in the code tables)", ref);
     return 0;
 }
@@ -356,8 +362,6 @@ static int specimen(struct walk *w, json_object *res, const char *ref)
         coded_readings(w, fhir_member(col, "bodySite"), ref, "Specimen", "collection.bodySite", 0,
                        &made) != 0)
         return -1;
-    if (made)
-        x->nused++;
     return 0;
 }
 
@@ -396,7 +400,6 @@ static int visit(struct walk *w, json_object *res, const char *full_url, int pha
     if (phase == 0) {
         if (!is_patient && !is_specimen)
             return 0;
-        w->x->nresources++;
         if (is_patient) {
             if (w->x->patient_ref[0] && strcmp(w->x->patient_ref, ref) != 0) {
                 fhir_error_set(w->err, "%s: a second Patient (the case is %s's)", ref,
@@ -411,7 +414,6 @@ static int visit(struct walk *w, json_object *res, const char *full_url, int pha
     }
     if (is_patient || is_specimen)
         return is_specimen ? check_subject(w, res, ref) : 0;
-    w->x->nresources++;
     if (fhir_has_tag(res, NEN_TAG_SYSTEM, NEN_TAG_CODE)) {
         logf_(w, "%s: written by nenfhir (meta.tag): skipped", ref);
         return 0;

@@ -61,8 +61,6 @@ struct nen_extract {
     char case_system[NEN_CODE_SYSTEM_LEN]; /* the case key: specimen accession, */
     char case_value[NEN_REF_LEN];          /* else specimen identifier or reference */
     char effective[40];          /* specimen collection time, else latest input time */
-    int nresources;              /* resources read (after Bundle unpacking) */
-    int nused;                   /* resources that gave at least one input */
 };
 
 /* A log line (resource and what happened to it); ctx is the caller's. */

@@ -7,7 +7,6 @@
 
 #include "nen_case_text.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,16 +22,6 @@ static void add_source(struct nen_extract *x, const struct nen_reading *r)
     snprintf(s->ref, sizeof s->ref, "%s", r->ref);
     snprintf(s->type, sizeof s->type, "%s", r->type);
     snprintf(s->shown, sizeof s->shown, "%s", r->shown);
-}
-
-void nen_extract_warnf(struct nen_extract *x, const char *code, const char *fmt, ...)
-{
-    char text[NEN_TEXT_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    nen_extract_warn_add(x->warn, &x->nwarn, code, text);
 }
 
 /* diff: a cell type (small, large) refines "poor" (poorly differentiated,

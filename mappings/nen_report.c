@@ -24,6 +24,7 @@
 #define V2_0074 "http://terminology.hl7.org/CodeSystem/v2-0074"
 #define ABSENT "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 #define AJCC9_METHOD "1269566009"
+#define AJCC9_DISPLAY "American Joint Committee on Cancer, Cancer Staging Manual, 9th edition"
 
 /* One result Observation: its role (identifier suffix), code, and which
  * inputs it rests on (for derivedFrom). */
@@ -48,17 +49,14 @@ static const struct result_row rows[ROW__COUNT] = {
                   "Gastric neuroendocrine tumour type", NULL, NULL,
                   "gastrin gastrin_uln ph acid atrophic_gastritis antibodies gastrinoma region "
                   "tumours size"},
-    [ROW_T] = {"pt", LOINC, "21899-0", "Primary tumor.pathology Cancer", AJCC9_METHOD,
-               "American Joint Committee on Cancer, Cancer Staging Manual, 9th edition",
+    [ROW_T] = {"pt", LOINC, "21899-0", "Primary tumor.pathology Cancer", AJCC9_METHOD, AJCC9_DISPLAY,
                "site size tumours extent pt"},
-    [ROW_N] = {"pn", LOINC, "21900-6", "Regional lymph nodes.pathology Cancer", AJCC9_METHOD,
-               "American Joint Committee on Cancer, Cancer Staging Manual, 9th edition",
+    [ROW_N] = {"pn", LOINC, "21900-6", "Regional lymph nodes.pathology Cancer", AJCC9_METHOD, AJCC9_DISPLAY,
                "site nodes_examined nodes_positive mesenteric_mass pn"},
-    [ROW_M] = {"pm", LOINC, "21901-4", "Distant metastases.pathology Cancer", AJCC9_METHOD,
-               "American Joint Committee on Cancer, Cancer Staging Manual, 9th edition",
+    [ROW_M] = {"pm", LOINC, "21901-4", "Distant metastases.pathology Cancer", AJCC9_METHOD, AJCC9_DISPLAY,
                "site mets met_lesions pm"},
     [ROW_STAGE] = {"stage-group", LOINC, "21902-2", "Stage group.pathology Cancer", AJCC9_METHOD,
-                   "American Joint Committee on Cancer, Cancer Staging Manual, 9th edition",
+                   AJCC9_DISPLAY,
                    "site"},
 };
 
