@@ -1,10 +1,12 @@
 /*
  * main.c - the nenfhir command: dispatches to its subcommands. Today:
  * `explain` (classify one case from key=value inputs), `classify` (the
- * offline mode: FHIR resources of one case in, the report out) and `version`.
+ * offline mode: FHIR resources of one case in, the report out), `run` (the
+ * daemon), `check-config`, `dead-letter` and `version`.
  */
 #include "cli_classify.h"
 #include "cli_explain.h"
+#include "daemon_run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: nenfhir explain [--summary] key=value...   classify one case\n"
                "       nenfhir classify [--summary] [--xml] [--map FILE]... FILE...\n"
                "                          FHIR resources of one case -> report Bundle\n"
+               "       nenfhir run -c FILE [--debug]     the daemon (README \"Configuration\")\n"
+               "       nenfhir check-config FILE         check a configuration file\n"
+               "       nenfhir dead-letter -c FILE [list | replay KEY | replay --all]\n"
                "       nenfhir version\n"
                "Inputs and results: tests/vectors/README.md; rules: mappings/RULES.md\n");
 }
@@ -32,6 +37,12 @@ int main(int argc, char **argv)
         return cli_explain(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(argv[1], "classify") == 0)
         return cli_classify(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(argv[1], "run") == 0)
+        return cli_run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check-config") == 0)
+        return cli_check_config(argc - 2, argv + 2);
+    if (strcmp(argv[1], "dead-letter") == 0)
+        return cli_dead_letter(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("nenfhir %s\n", NENFHIR_VERSION);
         return 0;

@@ -5,6 +5,8 @@
 #include "fhir_primitive.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int fhir_id_valid(const char *s)
@@ -58,4 +60,56 @@ int fhir_instant_valid(const char *s)
         return 1;
     return (p[0] == '+' || p[0] == '-') && strlen(p) == 6 && digits(p + 1, 2, 0, 14) &&
            p[3] == ':' && digits(p + 4, 2, 0, 59);
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's
+ * days_from_civil), so no timegm() is needed. */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+int fhir_instant_parse_ms(const char *s, int64_t *ms)
+{
+    if (!fhir_instant_valid(s))
+        return -1;
+    int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8);
+    int h = atoi(s + 11), mi = atoi(s + 14), se = atoi(s + 17);
+    const char *p = s + 19;
+    int frac = 0, scale = 1000;
+    if (*p == '.') {
+        for (p++; isdigit((unsigned char)*p); p++) {
+            if (scale > 1) {
+                scale /= 10;
+                frac += (*p - '0') * scale;
+            }
+        }
+    }
+    long long off = 0;
+    if (*p == '+' || *p == '-') {
+        off = (atoi(p + 1) * 60LL + atoi(p + 4)) * 60;
+        if (*p == '-')
+            off = -off;
+    }
+    long long t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600LL +
+                  mi * 60LL + se - off;
+    *ms = (int64_t)t * 1000 + frac;
+    return 0;
+}
+
+int fhir_instant_format_ms(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return -1;
+    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(ms - (int64_t)t * 1000));
+    return n > 0 && (size_t)n < len ? 0 : -1;
 }

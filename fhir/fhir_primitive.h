@@ -7,6 +7,7 @@
 #define FHIR_PRIMITIVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 /* 1 if s is a valid FHIR id: [A-Za-z0-9-.]{1,64}. */
@@ -18,5 +19,12 @@ int fhir_instant_format(time_t t, char *buf, size_t len);
 
 /* 1 if s is a valid FHIR instant (YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)). */
 int fhir_instant_valid(const char *s);
+
+/* Milliseconds since the epoch of a valid instant (time zone applied;
+ * digits past milliseconds dropped). Returns 0, or -1 if s is not valid. */
+int fhir_instant_parse_ms(const char *s, int64_t *ms);
+
+/* ms as "YYYY-MM-DDThh:mm:ss.fffZ" into buf (at least 25 bytes); 0 or -1. */
+int fhir_instant_format_ms(int64_t ms, char *buf, size_t len);
 
 #endif

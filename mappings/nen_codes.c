@@ -392,3 +392,13 @@ unsigned nen_codes_count(const struct nen_codes *t)
 {
     return t->inputs.n + t->values.n + t->words.n + t->units.n + t->methods.n;
 }
+
+const struct nen_code *nen_codes_input_at(const struct nen_codes *t, unsigned i)
+{
+    return i < t->inputs.n ? vec_at(&t->inputs, i) : NULL;
+}
+
+const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i)
+{
+    return i < t->values.n ? vec_at(&t->values, i) : NULL;
+}

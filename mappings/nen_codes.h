@@ -65,6 +65,12 @@ const struct nen_code_unit *nen_codes_unit(const struct nen_codes *t, const char
 /* 1 if system|code marks a hotspot (preferred) measurement method. */
 int nen_codes_hotspot(const struct nen_codes *t, const char *system, const char *code);
 
+/* The i-th input line and the i-th value line (from 0; NULL past the last),
+ * systems resolved: for subscription criteria (interop.md I2). A code may
+ * appear twice when a later line replaced an earlier one. */
+const struct nen_code *nen_codes_input_at(const struct nen_codes *t, unsigned i);
+const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i);
+
 /* Counts, for messages and tests. */
 unsigned nen_codes_count(const struct nen_codes *t);
 

@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# demo.sh - install what is missing, build, and run what nenfhir does today
-# without a server (`nenfhir classify`, the offline mode): each example case
-# of examples/fhir/ (FHIR R4 resources as a lab writes them, JSON and XML) is
-# read, classified, and turned into the transaction Bundle nenfhir would
-# send: DiagnosticReport, result Observations, Device, Provenance. Prints
-# each case's result lines; the Bundles go to build/demo/.
+# demo.sh - the README's first command: install what is missing, build, and
+# run the main job on loopback over TLS with the embedded defaults:
+#   1. development certificates (certs/make-dev-certs.sh),
+#   2. the test FHIR server (tests/fhir-server/server.mjs, a Medplum FHIR
+#      engine in memory, HAPI-style rest-hook notifications),
+#   3. the daemon, `nenfhir run`, which creates its Subscription,
+#   4. the LIS (tests/fhir-server/lis.mjs) posting the nine example cases of
+#      examples/fhir/ as separate Patient, Specimen, Observation and Condition
+#      resources, in the order a lab system sends them,
+# then prints every DiagnosticReport nenfhir wrote back (status and
+# conclusion with its rule trace) and stops both. Logs: build/demo/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/bootstrap.sh >/dev/null
-scripts/build.sh build >/dev/null
-mkdir -p build/demo
-for f in examples/fhir/*.json examples/fhir/*.xml; do
-    name=$(basename "$f")
-    echo "=================================================================="
-    echo "$name: $(grep -m1 -F "| \`${name%.*}\`" examples/fhir/README.md | cut -d'|' -f3 | sed 's/^ *//; s/ *$//')"
-    echo "------------------------------------------------------------------"
-    build/nenfhir classify --summary "$f" 2>/dev/null
-    build/nenfhir classify "$f" >"build/demo/$name.report.json" 2>/dev/null
-    echo "-> build/demo/$name.report.json: transaction Bundle of $(grep -c '"fullUrl"' "build/demo/$name.report.json") resources"
-done
+source scripts/node-setup.sh >/dev/null
+scripts/build.sh build
+certs/make-dev-certs.sh >/dev/null
+
+source tests/e2e/lib.sh
+export TMPDIR="$root/build"
+e2e_init demo "$root/build/nenfhir" "$root/certs/dev"
+e2e_cleanup_demo() {
+    local rc=$?
+    E2E_FAILED=${E2E_FAILED:-}
+    mkdir -p build/demo
+    cp "$E2E_DIR"/*.log "$E2E_DIR"/nenfhir.conf build/demo/ 2>/dev/null || true
+    e2e_cleanup
+    exit "$rc"
+}
+trap e2e_cleanup_demo EXIT
+e2e_start_server --style hapi
+echo "test FHIR server: $E2E_BASE (TLS, certificates from certs/dev/)"
+e2e_config
+e2e_start_daemon
+echo "nenfhir: subscribed, listening on https://127.0.0.1:$E2E_LISTEN_PORT/notify (config: build/demo/nenfhir.conf)"
+echo "LIS: posting the example cases of examples/fhir/ one resource at a time..."
+e2e_lis post --concurrency 1 examples/fhir/*.json | sed 's/^/  /'
+echo "waiting for nenfhir's reports..."
+e2e_wait_reports 9
+e2e_lis reports
 echo "=================================================================="
-echo "The DiagnosticReport's conclusion carries the rule trace; to read it for one case:"
-echo "  build/nenfhir explain \$(cat examples/fhir/gastric-type1.keys)"
-echo "As FHIR XML: build/nenfhir classify --xml examples/fhir/gastric-type1.xml"
+echo "nenfhir's log: build/demo/daemon.log; the same cases offline: build/nenfhir classify --summary examples/fhir/*.json"

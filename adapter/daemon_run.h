@@ -1,0 +1,27 @@
+/*
+ * daemon_run.h - entry points of the daemon for main.c / cli_run.c.
+ */
+#ifndef DAEMON_RUN_H
+#define DAEMON_RUN_H
+
+#include "nen_codes.h"
+#include "run_config.h"
+
+#include <stddef.h>
+
+#ifndef NENFHIR_VERSION_STR
+#define NENFHIR_VERSION_STR "0.1.0"
+#endif
+
+/* Run until SIGTERM/SIGINT; returns the exit status. */
+int daemon_run(struct run_config *c);
+
+/* Load a hospital code table file into t; 0, or -1 with err. */
+int daemon_load_map(struct nen_codes *t, const char *path, char *err, size_t errlen);
+
+/* `nenfhir run|check-config|dead-letter` (argv after the command name). */
+int cli_run(int argc, char **argv);
+int cli_check_config(int argc, char **argv);
+int cli_dead_letter(int argc, char **argv);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * intake.c - what a notification or a fetched resource means for the work
+ * queue (daemon.h). Every change to an input resource touches the job of
+ * its case (the Patient it is about, I10); resources nenfhir wrote are
+ * skipped (I5); deletes find their case through the member table (I6);
+ * id-only changes wait in the resolve table for a fetch; pings and gaps in
+ * backport event numbers ask for a catch-up (I4). All of it in one store
+ * transaction per notification, committed before the 2xx (I7).
+ */
+#include "daemon.h"
+#include "fhir_tree.h"
+#include "nen_extract.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int intake_patient_key(const char *reference, char *out, size_t len)
+{
+    if (!reference)
+        return -1;
+    const char *p = strstr(reference, "Patient/");
+    if (!p || (p != reference && p[-1] != '/'))
+        return -1;
+    const char *id = p + 8;
+    size_t n = strcspn(id, "/?#");
+    if (n == 0 || n > 64 || n + 9 > len)
+        return -1;
+    snprintf(out, len, "Patient/%.*s", (int)n, id);
+    return 0;
+}
+
+/* The case key of an input resource: its subject (or patient) reference. */
+static int case_of(json_object *res, char *key, size_t len)
+{
+    const char *ref = NULL;
+    json_object *subj = fhir_member(res, "subject");
+    if (!subj)
+        subj = fhir_member(res, "patient");
+    if (fhir_get_string(subj, "reference", &ref) != FHIR_OK)
+        return -1;
+    return intake_patient_key(ref, key, len);
+}
+
+static int is_input_type(const char *type)
+{
+    return strcmp(type, "Observation") == 0 || strcmp(type, "Condition") == 0;
+}
+
+int intake_resource(struct daemon *d, json_object *res)
+{
+    const char *type = fhir_resource_type(res), *id = fhir_resource_id(res);
+    if (fhir_has_tag(res, NEN_TAG_SYSTEM, NEN_TAG_CODE)) {
+        d->stats.skipped_own++;
+        LOG_DEBUG("%s/%s: written by nenfhir, skipped (I5)", type, id);
+        return 0;
+    }
+    if (!is_input_type(type)) {
+        LOG_DEBUG("%s/%s: not an input type, ignored", type, id);
+        return 0;
+    }
+    char key[STORE_KEY_LEN], ref[STORE_KEY_LEN];
+    snprintf(ref, sizeof ref, "%s/%s", type, id);
+    if (case_of(res, key, sizeof key) != 0) {
+        LOG_WARN("%s: subject.reference: not a Patient reference; the result belongs to no "
+                 "case and is ignored", ref);
+        return 0;
+    }
+    if (store_member_set(d->store, ref, key) != 0 ||
+        store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms) != 0)
+        return -1;
+    LOG_DEBUG("%s changed: case %s queued", ref, key);
+    return 0;
+}
+
+static int intake_deleted(struct daemon *d, const struct notify_event *e)
+{
+    char ref[STORE_KEY_LEN], key[STORE_KEY_LEN];
+    snprintf(ref, sizeof ref, "%s/%s", e->type, e->id);
+    int found = store_member_get(d->store, ref, key, sizeof key);
+    if (found < 0)
+        return -1;
+    if (found == 0) {
+        LOG_INFO("%s deleted: not an input of a known case, nothing to recompute", ref);
+        return 0;
+    }
+    LOG_INFO("%s deleted: case %s will be recomputed (I6)", ref, key);
+    if (store_member_forget(d->store, ref) != 0 ||
+        store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms) != 0)
+        return -1;
+    return 0;
+}
+
+static int intake_event(struct daemon *d, const struct notify_event *e, int *catchup)
+{
+    switch (e->kind) {
+    case NOTIFY_PING:
+        *catchup = 1;
+        return 0;
+    case NOTIFY_HANDSHAKE:
+    case NOTIFY_HEARTBEAT:
+    case NOTIFY_QUERY_STATUS:
+        return 0;
+    case NOTIFY_DELETED:
+        return intake_deleted(d, e);
+    case NOTIFY_CHANGED:
+        break;
+    }
+    if (!e->resource) {
+        char ref[STORE_KEY_LEN];
+        snprintf(ref, sizeof ref, "%s/%s", e->type, e->id);
+        if (!is_input_type(e->type))
+            return 0;
+        return store_resolve_add(d->store, ref);
+    }
+    if (e->version[0]) {
+        int fresh = store_seen(d->store, e->type, e->id, e->version);
+        if (fresh <= 0)
+            return fresh;
+    }
+    return intake_resource(d, e->resource);
+}
+
+/* Backport event numbers (I1, I4): a gap means missed notifications. */
+static int intake_event_numbers(struct daemon *d, const struct notify_batch *b, int *catchup)
+{
+    if (!b->subscription[0] || b->events_since_start < 0)
+        return 0;
+    char k[200], v[32];
+    snprintf(k, sizeof k, "events:%s", b->subscription);
+    int have = store_meta_get(d->store, k, v, sizeof v);
+    if (have < 0)
+        return -1;
+    long long last = have ? atoll(v) : 0, esss = b->events_since_start;
+    int gap;
+    if (strcmp(b->status_type, "handshake") == 0)
+        gap = 0, last = esss;
+    else if (b->first_event >= 0)
+        gap = b->first_event > last + 1;
+    else if (strcmp(b->status_type, "event-notification") == 0)
+        gap = esss > last + (b->nevent > 0 ? b->nevent : 1);
+    else
+        gap = esss > last; /* heartbeat, query-status: nothing new expected */
+    if (gap) {
+        LOG_WARN("%s: events after %lld were not received (server is at %lld); catching "
+                 "up (I4)", b->subscription, last, esss);
+        *catchup = 1;
+    }
+    if (b->events_since_start > last || strcmp(b->status_type, "handshake") == 0) {
+        snprintf(v, sizeof v, "%lld", b->events_since_start);
+        return store_meta_set(d->store, k, v);
+    }
+    return 0;
+}
+
+int intake_batch(struct daemon *d, const struct notify_batch *b, int *catchup)
+{
+    *catchup = 0;
+    if (store_begin(d->store) != 0) {
+        LOG_ERROR("store: %s", store_error(d->store));
+        return -1;
+    }
+    int rc = intake_event_numbers(d, b, catchup);
+    for (int i = 0; rc == 0 && i < b->nevent; i++)
+        rc = intake_event(d, &b->ev[i], catchup);
+    if (rc == 0)
+        rc = store_commit(d->store);
+    if (rc != 0) {
+        LOG_ERROR("store: %s; the notification was not acknowledged", store_error(d->store));
+        store_rollback(d->store);
+        return -1;
+    }
+    return 0;
+}

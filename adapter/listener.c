@@ -1,0 +1,311 @@
+/*
+ * listener.c - the HTTPS notification endpoint (listener.h). Owns the evhttp
+ * server and the SSL_CTX; each connection gets its own SSL through the
+ * bufferevent callback.
+ */
+#include "listener.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct listener {
+    struct daemon *d;
+    struct evhttp *http;
+    SSL_CTX *ssl;
+    int port;
+};
+
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+    SSL_CTX *ctx = arg;
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+static SSL_CTX *tls_context(const struct run_config *c, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, errlen, "listen: cannot make a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    const char *what = NULL;
+    if (SSL_CTX_use_certificate_chain_file(ctx, c->listen_cert) != 1)
+        what = c->listen_cert;
+    else if (SSL_CTX_use_PrivateKey_file(ctx, c->listen_key, SSL_FILETYPE_PEM) != 1 ||
+             SSL_CTX_check_private_key(ctx) != 1)
+        what = c->listen_key;
+    else if (c->listen_client_ca[0]) {
+        if (SSL_CTX_load_verify_locations(ctx, c->listen_client_ca, NULL) != 1)
+            what = c->listen_client_ca;
+        else {
+            STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->listen_client_ca);
+            if (names)
+                SSL_CTX_set_client_CA_list(ctx, names);
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+        }
+    }
+    if (what) {
+        char e[256];
+        ERR_error_string_n(ERR_get_error(), e, sizeof e);
+        snprintf(err, errlen, "listen: %s: %s", what, e);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* Answer with an OperationOutcome naming the problem. */
+static void reply_outcome(struct evhttp_request *req, int status, const char *code,
+                          const char *text)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    json_object *oo = json_object_new_object(), *issue = json_object_new_object(),
+                *arr = json_object_new_array();
+    if (oo && issue && arr) {
+        json_object_object_add(oo, "resourceType", json_object_new_string("OperationOutcome"));
+        json_object_object_add(issue, "severity",
+                               json_object_new_string(status >= 400 ? "error" : "information"));
+        json_object_object_add(issue, "code", json_object_new_string(code));
+        json_object_object_add(issue, "diagnostics", json_object_new_string(text));
+        json_object_array_add(arr, issue);
+        issue = NULL;
+        json_object_object_add(oo, "issue", arr);
+        arr = NULL;
+        evbuffer_add_printf(b, "%s", json_object_to_json_string_ext(oo, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(oo);
+    json_object_put(issue);
+    json_object_put(arr);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/fhir+json");
+    evhttp_send_reply(req, status, NULL, b);
+    evbuffer_free(b);
+}
+
+static void reply_text(struct evhttp_request *req, int status, const char *ctype, const char *text)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    evbuffer_add(b, text, strlen(text));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+    evhttp_send_reply(req, status, NULL, b);
+    evbuffer_free(b);
+}
+
+static void reply_metrics(struct listener *l, struct evhttp_request *req)
+{
+    struct daemon *d = l->d;
+    int queued = 0, dead = 0, resolving = 0;
+    store_counts(d->store, &queued, &dead, &resolving);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "# TYPE nenfhir_notifications_total counter\nnenfhir_notifications_total %lu\n"
+             "# TYPE nenfhir_notifications_refused_total counter\n"
+             "nenfhir_notifications_refused_total %lu\n"
+             "# TYPE nenfhir_reports_written_total counter\nnenfhir_reports_written_total %lu\n"
+             "# TYPE nenfhir_reports_unchanged_total counter\nnenfhir_reports_unchanged_total %lu\n"
+             "# TYPE nenfhir_write_retries_total counter\nnenfhir_write_retries_total %lu\n"
+             "# TYPE nenfhir_dead_letters_total counter\nnenfhir_dead_letters_total %lu\n"
+             "# TYPE nenfhir_catchups_total counter\nnenfhir_catchups_total %lu\n"
+             "# TYPE nenfhir_queue_jobs gauge\nnenfhir_queue_jobs %d\n"
+             "# TYPE nenfhir_queue_dead gauge\nnenfhir_queue_dead %d\n"
+             "# TYPE nenfhir_queue_resolving gauge\nnenfhir_queue_resolving %d\n"
+             "# TYPE nenfhir_cases_in_flight gauge\nnenfhir_cases_in_flight %d\n",
+             d->stats.notifications, d->stats.refused, d->stats.reports_written,
+             d->stats.unchanged, d->stats.retries, d->stats.dead, d->stats.catchups, queued,
+             dead, resolving, d->nrunning);
+    reply_text(req, 200, "text/plain; version=0.0.4", text);
+}
+
+/* I1: the shared header secret, or Medplum's X-Signature HMAC. 0 ok, else
+ * the HTTP status to refuse with (message in why). */
+static int check_secret(const struct run_config *c, struct evkeyvalq *h, const char *body,
+                        size_t len, const char **why)
+{
+    if (!c->secret[0])
+        return 0;
+    const char *sig = evhttp_find_header(h, "X-Signature");
+    if (sig) {
+        if (notify_hmac_ok(c->secret, body, len, sig))
+            return 0;
+        *why = "X-Signature does not match the body (HMAC-SHA256 with the shared secret)";
+        return 403;
+    }
+    const char *got = evhttp_find_header(h, c->secret_header);
+    if (!got) {
+        *why = "no secret header and no X-Signature";
+        return 401;
+    }
+    if (notify_secret_ok(c->secret, got))
+        return 0;
+    *why = "wrong secret";
+    return 403;
+}
+
+static void handle_notification(struct listener *l, struct evhttp_request *req,
+                                const char *subpath)
+{
+    struct daemon *d = l->d;
+    const char *method = NULL;
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_POST: method = "POST"; break;
+    case EVHTTP_REQ_PUT: method = "PUT"; break;
+    case EVHTTP_REQ_DELETE: method = "DELETE"; break;
+    default:
+        d->stats.refused++;
+        reply_outcome(req, 405, "not-supported", "notifications are POST, PUT or DELETE");
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : NULL;
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    const char *why = NULL;
+    int refuse = check_secret(d->cfg, h, body, len, &why);
+    if (refuse) {
+        d->stats.refused++;
+        LOG_WARN("refused %s %s from the listener: %s", method, subpath[0] ? subpath : "/", why);
+        reply_outcome(req, refuse, refuse == 401 ? "login" : "forbidden", why);
+        return;
+    }
+    struct notify_request rq = {method, subpath, evhttp_find_header(h, "Content-Type"),
+                                evhttp_find_header(h, "X-Medplum-Deleted-Resource"), body, len};
+    struct fhir_limits lim = {d->cfg->listen_max_body, FHIR_LIMITS_DEFAULT_DEPTH};
+    struct notify_batch b;
+    struct fhir_error err = {{0}};
+    if (notify_parse(&rq, &lim, &b, &err) != 0) {
+        d->stats.refused++;
+        LOG_WARN("notification %s %s refused: %s", method, subpath[0] ? subpath : "/", err.msg);
+        reply_outcome(req, 400, "invalid", err.msg);
+        return;
+    }
+    int catchup = 0;
+    if (intake_batch(d, &b, &catchup) != 0) {
+        notify_batch_free(&b);
+        reply_outcome(req, 503, "transient", "could not store the notification; send it again");
+        return;
+    }
+    d->stats.notifications++;
+    notify_batch_free(&b);
+    reply_outcome(req, 200, "informational", "stored");
+    if (catchup)
+        catchup_request(d);
+    daemon_kick(d, 0);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct listener *l = arg;
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    if (!path)
+        path = "/";
+    const char *ep = l->d->cfg->listen_path;
+    size_t n = strlen(ep);
+    if (strncmp(path, ep, n) == 0 && (path[n] == '\0' || path[n] == '/')) {
+        handle_notification(l, req, path + n);
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0) {
+        reply_text(req, 200, "text/plain", l->d->subscribed ? "ok\n" : "starting\n");
+        return;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        reply_metrics(l, req);
+        return;
+    }
+    reply_outcome(req, 404, "not-found", "no such path: notifications go to the endpoint path");
+}
+
+static int bound_port(struct evhttp_bound_socket *s)
+{
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(s);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+struct listener *listener_start(struct daemon *d, char *err, size_t errlen)
+{
+    const struct run_config *c = d->cfg;
+    struct listener *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->d = d;
+    l->http = evhttp_new(d->base);
+    if (!l->http) {
+        snprintf(err, errlen, "listen: cannot make the HTTP server");
+        listener_free(l);
+        return NULL;
+    }
+    if (!c->listen_plain_http) {
+        l->ssl = tls_context(c, err, errlen);
+        if (!l->ssl) {
+            listener_free(l);
+            return NULL;
+        }
+        evhttp_set_bevcb(l->http, on_new_connection, l->ssl);
+    }
+    evhttp_set_max_body_size(l->http, (ev_ssize_t)c->listen_max_body);
+    evhttp_set_max_headers_size(l->http, 64 * 1024);
+    evhttp_set_timeout(l->http, 60);
+    evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE);
+    evhttp_set_gencb(l->http, on_request, l);
+    struct evhttp_bound_socket *s =
+        evhttp_bind_socket_with_handle(l->http, c->listen_address, (ev_uint16_t)c->listen_port);
+    if (!s) {
+        snprintf(err, errlen, "listen: cannot bind %s:%d", c->listen_address, c->listen_port);
+        listener_free(l);
+        return NULL;
+    }
+    l->port = bound_port(s);
+    return l;
+}
+
+int listener_port(const struct listener *l)
+{
+    return l->port;
+}
+
+void listener_free(struct listener *l)
+{
+    if (!l)
+        return;
+    if (l->http)
+        evhttp_free(l->http);
+    if (l->ssl)
+        SSL_CTX_free(l->ssl);
+    free(l);
+}

@@ -1,0 +1,400 @@
+/*
+ * pipeline.c - the case worker (design.md "The flow"): for one queued case
+ * (a Patient), fetch its resources (Patient, Observations, Conditions,
+ * Specimens, following next links), extract -> rules -> report, and send
+ * the transaction (I14) unless nothing changed (I8). Status moves
+ * preliminary -> final -> amended (I11); a case whose inputs are all gone
+ * gets its report marked entered-in-error (I6). Failures are retried with
+ * exponential backoff and jitter, honouring Retry-After; after
+ * work.max_attempts, or at once for a 4xx the server will not change its
+ * mind about, the job goes to dead letter with the OperationOutcome (I9).
+ * One run per case at a time, up to work.parallel cases at once (I10).
+ */
+#include "daemon.h"
+#include "fhir_json.h"
+#include "fhir_primitive.h"
+#include "fhir_tree.h"
+#include "nen_extract.h"
+#include "nen_report.h"
+#include "nen_report_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef NENFHIR_VERSION
+#define NENFHIR_VERSION "0.1.0"
+#endif
+
+struct pipeline_run {
+    struct daemon *d;
+    struct store_job job;
+    struct pipeline_run *next;
+    int pending;                /* fetches in flight */
+    int failed;                 /* a fetch failed: retry */
+    long fail_status;
+    long retry_after_s;
+    char fail[512];
+    int patient_gone;
+    json_object *docs;          /* array of fetched resources (owned) */
+    char report_key[STORE_KEY_LEN + 200];
+    struct store_report rep;    /* what this run writes */
+};
+
+int pipeline_busy(void *dp, const char *key)
+{
+    struct daemon *d = dp;
+    for (struct pipeline_run *r = d->running; r; r = r->next)
+        if (strcmp(r->job.key, key) == 0)
+            return 1;
+    return 0;
+}
+
+static void run_free(struct pipeline_run *r)
+{
+    struct daemon *d = r->d;
+    for (struct pipeline_run **p = &d->running; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    d->nrunning--;
+    json_object_put(r->docs);
+    free(r);
+    daemon_kick(d, 0);
+}
+
+/* Delay before attempt n+1: backoff * 2^n, capped, with +-25% jitter. */
+static int64_t backoff_ms(const struct run_config *c, int attempts, long retry_after_s)
+{
+    int64_t ms = c->work_backoff_ms;
+    for (int i = 0; i < attempts && ms < c->work_backoff_max_ms; i++)
+        ms *= 2;
+    if (ms > c->work_backoff_max_ms)
+        ms = c->work_backoff_max_ms;
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)daemon_now_ms();
+    ms = ms * 3 / 4 + (ms > 2 ? (int64_t)rand_r(&seed) % (ms / 2 + 1) : 0);
+    if (retry_after_s >= 0 && retry_after_s * 1000 > ms)
+        ms = (int64_t)retry_after_s * 1000;
+    return ms;
+}
+
+/* 4xx that retrying cannot fix (I9: all but 408, 409, 412, 429). */
+static int permanent(long status)
+{
+    return status >= 400 && status < 500 && status != 408 && status != 409 && status != 412 &&
+           status != 429;
+}
+
+static void run_fail(struct pipeline_run *r, long status, long retry_after, const char *why,
+                     const char *outcome)
+{
+    struct daemon *d = r->d;
+    int rc;
+    if (permanent(status) || r->job.attempts + 1 >= d->cfg->work_max_attempts) {
+        LOG_ERROR("case %s: %s; dead letter after %d attempt(s) (list: nenfhir dead-letter -c "
+                  "FILE)", r->job.key, why, r->job.attempts + 1);
+        rc = store_job_dead(d->store, &r->job, why, outcome);
+        d->stats.dead++;
+    } else {
+        int64_t wait = backoff_ms(d->cfg, r->job.attempts, retry_after);
+        LOG_WARN("case %s: %s; attempt %d, next in %lld ms", r->job.key, why,
+                 r->job.attempts + 1, (long long)wait);
+        rc = store_job_retry(d->store, &r->job, daemon_now_ms() + wait, why);
+        d->stats.retries++;
+    }
+    if (rc != 0)
+        LOG_ERROR("store: %s", store_error(d->store));
+    run_free(r);
+}
+
+/* Success: the report (if any) recorded, members noted, job done, at once. */
+static void run_done(struct pipeline_run *r, const struct nen_extract *x)
+{
+    struct daemon *d = r->d;
+    int rc = store_begin(d->store);
+    if (rc == 0 && r->report_key[0])
+        rc = store_report_put(d->store, r->report_key, &r->rep);
+    for (size_t i = 0; rc == 0 && x && i < json_object_array_length(r->docs); i++) {
+        json_object *res = json_object_array_get_idx(r->docs, i);
+        const char *t = fhir_resource_type(res);
+        if (strcmp(t, "Observation") != 0 && strcmp(t, "Condition") != 0)
+            continue;
+        if (fhir_has_tag(res, NEN_TAG_SYSTEM, NEN_TAG_CODE))
+            continue;
+        char ref[STORE_KEY_LEN];
+        snprintf(ref, sizeof ref, "%s/%s", t, fhir_resource_id(res));
+        rc = store_member_set(d->store, ref, r->job.key);
+    }
+    if (rc == 0)
+        rc = store_job_done(d->store, &r->job);
+    if (rc == 0)
+        rc = store_commit(d->store);
+    if (rc != 0) {
+        LOG_ERROR("store: %s (the case will run again)", store_error(d->store));
+        store_rollback(d->store);
+    }
+    run_free(r);
+}
+
+static void log_line(void *ctx, const char *line)
+{
+    struct pipeline_run *r = ctx;
+    LOG_DEBUG("case %s: %s", r->job.key, line);
+}
+
+struct summary_buf {
+    char text[600];
+};
+
+static void summary_line(void *ctx, const char *line)
+{
+    struct summary_buf *s = ctx;
+    size_t n = strlen(s->text);
+    if (n < sizeof s->text - 3)
+        snprintf(s->text + n, sizeof s->text - n, "%s%s", n ? "; " : "", line);
+}
+
+static void on_written(void *ctx, const struct fhir_response *resp);
+
+/* Send bundle; ownership of the text stays here. */
+static void run_send(struct pipeline_run *r, json_object *bundle)
+{
+    char *text = fhir_json_write(bundle, 0);
+    if (!text || fhir_client_request(r->d->client, "POST", "", text, strlen(text),
+                                     "application/fhir+json", on_written, r) != 0) {
+        free(text);
+        run_fail(r, 0, -1, "out of memory sending the report", NULL);
+        return;
+    }
+    free(text);
+}
+
+/* Everything fetched: compute and write (or not). */
+static void run_compute(struct pipeline_run *r)
+{
+    struct daemon *d = r->d;
+    size_t n = json_object_array_length(r->docs);
+    json_object **docs = calloc(n ? n : 1, sizeof *docs);
+    struct nen_extract *x = calloc(1, sizeof *x);
+    struct nen_result *res = calloc(1, sizeof *res);
+    json_object *bundle = NULL;
+    if (!docs || !x || !res) {
+        free(docs), free(x), free(res);
+        run_fail(r, 0, -1, "out of memory", NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        docs[i] = json_object_array_get_idx(r->docs, i);
+    struct fhir_error err = {{0}};
+    if (nen_extract(d->codes, docs, n, x, log_line, r, &err) != 0) {
+        char why[700];
+        snprintf(why, sizeof why, "inputs cannot be read: %s", err.msg);
+        free(docs), free(x), free(res);
+        run_fail(r, 422, -1, why, NULL); /* bad input: a person must fix it */
+        return;
+    }
+    free(docs);
+    nen_extract_classify(x, res);
+    snprintf(r->report_key, sizeof r->report_key, "%s|%s", x->case_system, x->case_value);
+    struct store_report prev;
+    int have = x->case_value[0] ? store_report_get(d->store, r->report_key, &prev) : 0;
+    if (have < 0) {
+        free(x), free(res);
+        run_fail(r, 0, -1, "store read failed", NULL);
+        return;
+    }
+    const char *status = NULL;
+    if (x->nsrc == 0) {
+        if (!have || strcmp(prev.status, "entered-in-error") == 0) {
+            LOG_INFO("case %s: no inputs%s, nothing to write", r->job.key,
+                     have ? " (its report is already withdrawn)" : "");
+            r->report_key[0] = '\0';
+            free(x), free(res);
+            run_done(r, NULL);
+            return;
+        }
+        status = "entered-in-error"; /* I6: its basis is gone */
+    }
+    nen_report_digest(x, res, r->rep.digest);
+    if (have && !status && strcmp(prev.digest, r->rep.digest) == 0) {
+        d->stats.unchanged++;
+        LOG_DEBUG("case %s (%s): nothing changed, nothing written (I8)", r->job.key,
+                  x->case_value);
+        r->report_key[0] = '\0';
+        run_done(r, x);
+        free(x), free(res);
+        return;
+    }
+    if (!status && have &&
+        (strcmp(prev.status, "final") == 0 || strcmp(prev.status, "amended") == 0))
+        status = "amended";
+    char issued[40];
+    fhir_instant_format_ms(daemon_now_ms(), issued, sizeof issued);
+    struct nen_report_opts o = {issued, NENFHIR_VERSION,
+                                d->cfg->performer_ref[0] ? d->cfg->performer_ref : NULL,
+                                d->cfg->performer_display[0] ? d->cfg->performer_display : NULL,
+                                status};
+    bundle = nen_report_bundle(x, res, &o, &err);
+    if (!bundle) {
+        free(x), free(res);
+        run_fail(r, 0, -1, err.msg, NULL);
+        return;
+    }
+    snprintf(r->rep.status, sizeof r->rep.status, "%s",
+             status ? status : res->status == NEN_STATUS_FINAL ? "final" : "preliminary");
+    snprintf(r->rep.case_key, sizeof r->rep.case_key, "%s", r->job.key);
+    struct summary_buf sb = {""};
+    nen_report_summary(res, summary_line, &sb);
+    LOG_INFO("case %s (%s): writing %s report: %s", r->job.key, x->case_value, r->rep.status,
+             sb.text);
+    free(x), free(res);
+    run_send(r, bundle);
+    json_object_put(bundle);
+}
+
+static void on_written(void *ctx, const struct fhir_response *resp)
+{
+    struct pipeline_run *r = ctx;
+    struct daemon *d = r->d;
+    if (resp->status >= 200 && resp->status < 300) {
+        r->rep.written_ms = daemon_now_ms();
+        d->stats.reports_written++;
+        if (!d->device_ok) {
+            d->device_ok = 1;
+            store_meta_set(d->store, "device_ok", "1");
+        }
+        run_done(r, NULL);
+        return;
+    }
+    char why[700];
+    if (resp->status)
+        snprintf(why, sizeof why, "the server answered the report transaction with HTTP %ld",
+                 resp->status);
+    else
+        snprintf(why, sizeof why, "sending the report: %s", resp->error);
+    const char *oo = strstr(resp->body, "OperationOutcome") ? resp->body : NULL;
+    if (oo)
+        LOG_WARN("case %s: OperationOutcome: %.600s", r->job.key, resp->body);
+    run_fail(r, resp->status, resp->retry_after_s, why, oo);
+}
+
+static void fetch(struct pipeline_run *r, const char *url);
+
+static void fetch_done(struct pipeline_run *r)
+{
+    if (--r->pending > 0)
+        return;
+    if (r->failed) {
+        run_fail(r, r->fail_status, r->retry_after_s, r->fail, NULL);
+        return;
+    }
+    run_compute(r);
+}
+
+static void on_fetched(void *ctx, const struct fhir_response *resp)
+{
+    struct pipeline_run *r = ctx;
+    if (resp->status == 404 || resp->status == 410) {
+        r->patient_gone = 1; /* the Patient read: the searches find nothing either */
+        fetch_done(r);
+        return;
+    }
+    struct fhir_error err = {{0}};
+    json_object *o = resp->status == 200 ? fhir_json_parse(resp->body, resp->len,
+                                                           &fhir_limits_default, r->job.key, &err)
+                                         : NULL;
+    if (!o) {
+        r->failed = 1;
+        r->fail_status = resp->status;
+        r->retry_after_s = resp->retry_after_s;
+        if (resp->status == 200)
+            snprintf(r->fail, sizeof r->fail, "reading the case: %.400s", err.msg);
+        else if (resp->status)
+            snprintf(r->fail, sizeof r->fail, "reading the case: HTTP %ld", resp->status);
+        else
+            snprintf(r->fail, sizeof r->fail, "reading the case: %s", resp->error);
+        if (permanent(resp->status))
+            r->fail_status = 0; /* a failed read is retried: the server may recover */
+        fetch_done(r);
+        return;
+    }
+    if (strcmp(fhir_resource_type(o), "Bundle") != 0) {
+        json_object_array_add(r->docs, o);
+        fetch_done(r);
+        return;
+    }
+    const char *next = NULL;
+    for (size_t i = 0; i < fhir_count(o, "link"); i++) {
+        json_object *l = fhir_item(o, "link", i);
+        const char *rel = NULL;
+        if (fhir_get_string(l, "relation", &rel) == FHIR_OK && strcmp(rel, "next") == 0)
+            fhir_get_string(l, "url", &next);
+    }
+    for (size_t i = 0; i < fhir_count(o, "entry"); i++) {
+        json_object *e = fhir_member(fhir_item(o, "entry", i), "resource");
+        if (e)
+            json_object_array_add(r->docs, json_object_get(e));
+    }
+    if (next && !r->failed)
+        fetch(r, next);
+    json_object_put(o);
+    fetch_done(r);
+}
+
+static void fetch(struct pipeline_run *r, const char *url)
+{
+    if (fhir_client_request(r->d->client, "GET", url, NULL, 0, NULL, on_fetched, r) != 0) {
+        r->failed = 1;
+        snprintf(r->fail, sizeof r->fail, "out of memory");
+        return;
+    }
+    r->pending++;
+}
+
+static void run_start(struct daemon *d, const struct store_job *j)
+{
+    struct pipeline_run *r = calloc(1, sizeof *r);
+    json_object *docs = json_object_new_array();
+    if (!r || !docs) {
+        free(r);
+        json_object_put(docs);
+        LOG_ERROR("case %s: out of memory; will try again", j->key);
+        return;
+    }
+    r->d = d;
+    r->job = *j;
+    r->docs = docs;
+    r->next = d->running;
+    d->running = r;
+    d->nrunning++;
+    char url[STORE_KEY_LEN + 64];
+    r->pending = 1; /* held until all fetches are started */
+    fetch(r, j->key);
+    static const char *const searches[] = {"Observation", "Condition", "Specimen"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(url, sizeof url, "%s?subject=%.159s&_count=200", searches[i], j->key);
+        fetch(r, url);
+    }
+    fetch_done(r);
+}
+
+void pipeline_run_due(struct daemon *d)
+{
+    int limit = d->device_ok ? d->cfg->work_parallel : 1; /* first write alone: one Device */
+    if (d->draining || d->nrunning >= limit)
+        return;
+    struct store_job jobs[16];
+    int want = limit - d->nrunning;
+    if (want > 16)
+        want = 16;
+    int n = store_job_due(d->store, daemon_now_ms(), pipeline_busy, d, jobs, want);
+    if (n < 0) {
+        LOG_ERROR("store: %s", store_error(d->store));
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        run_start(d, &jobs[i]);
+}

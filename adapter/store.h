@@ -1,0 +1,138 @@
+/*
+ * store.h - the daemon's durable state in one SQLite database in WAL mode
+ * (interop.md I7): the work queue (one row per case, I10), resources whose
+ * case is not known yet, the versions already seen (I3 dedupe), which case
+ * each input belongs to (for deletes, I6), the last report written per case
+ * (I8: write nothing when nothing changed; preliminary -> final -> amended),
+ * dead letters (I9) and small key/value state (poll cursor, subscription id,
+ * backport event counters).
+ *
+ * A notification is acknowledged only after the store_commit() of the
+ * transaction that recorded its effects; a crash at any instant loses
+ * nothing (WAL, synchronous=FULL). Times are milliseconds since the epoch,
+ * given by the caller (tests pass their own clock).
+ *
+ * All functions return 0 on success and -1 on an SQLite error (message in
+ * store_error()), except where stated.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define STORE_KEY_LEN 160     /* a case key ("Patient/123") or a reference */
+#define STORE_TEXT_LEN 4096   /* error texts and OperationOutcomes are cut to this */
+
+struct store; /* opaque; one connection, used from one thread */
+
+/* Open (creating if needed) the database at path; migrates the schema.
+ * Returns NULL with err set. Caller frees with store_close. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void store_close(struct store *s);
+const char *store_error(const struct store *s);
+
+/* Group several writes into one transaction (nesting not allowed).
+ * Without begin/commit every call below is its own transaction. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* Key/value state. store_meta_get returns 1 found, 0 absent, -1 error. */
+int store_meta_get(struct store *s, const char *key, char *out, size_t outlen);
+int store_meta_set(struct store *s, const char *key, const char *value);
+
+/* --- the work queue: one row per case key (a Patient reference) --- */
+
+struct store_job {
+    char key[STORE_KEY_LEN];
+    int64_t gen;       /* bumped by every touch; done/retry only match this gen */
+    int attempts;      /* failed attempts so far */
+    int64_t due_ms;
+    int dead;          /* 1 in store_dead_list */
+    char error[STORE_TEXT_LEN];    /* last error ("" none) */
+    char outcome[STORE_TEXT_LEN];  /* server's OperationOutcome JSON ("" none) */
+};
+
+/* A change to an input of case key: insert the job, or, if queued, bump its
+ * gen and push due to now+settle (never later than first_touch+10*settle, so a
+ * steady stream cannot starve it). A dead job is revived (attempts 0). */
+int store_job_touch(struct store *s, const char *key, int64_t now_ms, int settle_ms);
+
+/* Up to max queued jobs with due <= now, earliest first, skipping keys for
+ * which busy(ctx, key) returns 1. Returns the number written to out (>= 0),
+ * or -1. */
+int store_job_due(struct store *s, int64_t now_ms, int (*busy)(void *ctx, const char *key),
+                  void *ctx, struct store_job *out, int max);
+
+/* Earliest due time of a queued job: 1 with *due_ms set, 0 none, -1 error. */
+int store_job_next_due(struct store *s, int64_t *due_ms);
+
+/* The job (key, gen) succeeded: delete it unless touched since (gen differs:
+ * then it stays queued and runs again). */
+int store_job_done(struct store *s, const struct store_job *j);
+
+/* The job failed and will be retried at due_ms: attempts+1, error kept. If
+ * touched since, only the error is kept (attempts unchanged, due unchanged). */
+int store_job_retry(struct store *s, const struct store_job *j, int64_t due_ms,
+                    const char *error);
+
+/* The job goes to dead letter with its error and the server's
+ * OperationOutcome (may be NULL or ""). */
+int store_job_dead(struct store *s, const struct store_job *j, const char *error,
+                   const char *outcome);
+
+/* Dead letters, oldest first: calls fn for each (stops when fn returns
+ * non-zero). Returns the count visited or -1. */
+int store_dead_list(struct store *s, int (*fn)(void *ctx, const struct store_job *j), void *ctx);
+
+/* Requeue one dead letter (key) or all (key NULL) with attempts 0, due now.
+ * Returns the number requeued or -1. */
+int store_dead_replay(struct store *s, const char *key, int64_t now_ms);
+
+/* Counts for /metrics and tests: queued (not dead) and dead jobs, and
+ * pending resolves. */
+int store_counts(struct store *s, int *queued, int *dead, int *resolving);
+
+/* --- resources whose case is not known yet (id-only payloads) --- */
+
+/* Remember ref ("Observation/123") to be fetched; idempotent. */
+int store_resolve_add(struct store *s, const char *ref);
+/* Up to max refs, oldest first; returns count or -1. */
+int store_resolve_list(struct store *s, char (*refs)[STORE_KEY_LEN], int max);
+int store_resolve_done(struct store *s, const char *ref);
+
+/* --- versions seen (I3 dedupe on type, id, versionId) --- */
+
+/* Record (type, id, version). Returns 1 if new, 0 if seen before, -1 error.
+ * version "" is never recorded and always counts as new. */
+int store_seen(struct store *s, const char *type, const char *id, const char *version);
+/* Forget versions recorded before now_ms - keep_ms. */
+int store_seen_prune(struct store *s, int64_t now_ms, int64_t keep_ms);
+
+/* --- which case each input resource belongs to (I6: deletes) --- */
+
+int store_member_set(struct store *s, const char *ref, const char *case_key);
+/* 1 found (case_key set), 0 unknown, -1 error. */
+int store_member_get(struct store *s, const char *ref, char *case_key, size_t len);
+int store_member_forget(struct store *s, const char *ref);
+
+/* --- the last report written per report key (specimen accession) --- */
+
+struct store_report {
+    char digest[65];    /* nen_report_digest of what was written */
+    char status[24];    /* preliminary | final | amended | entered-in-error */
+    char case_key[STORE_KEY_LEN];
+    int64_t written_ms;
+};
+/* 1 found, 0 none, -1 error. */
+int store_report_get(struct store *s, const char *report_key, struct store_report *out);
+int store_report_put(struct store *s, const char *report_key, const struct store_report *r);
+/* Report keys whose case_key is key (a case can hold several specimens):
+ * calls fn for each; returns count or -1. */
+int store_report_of_case(struct store *s, const char *case_key,
+                         int (*fn)(void *ctx, const char *report_key,
+                                   const struct store_report *r),
+                         void *ctx);
+
+#endif

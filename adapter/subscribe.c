@@ -1,0 +1,345 @@
+/*
+ * subscribe.c - nenfhir's Subscription on the server (interop.md I2). On
+ * start: find the Subscriptions carrying nenfhir's tag for this endpoint;
+ * create what is missing, update what differs or is off/error (status back
+ * to requested), switch off ours that the configuration no longer wants.
+ * R4 criteria style: one Subscription per input type (Observation: the input
+ * codes of the code tables; Condition: the coded values). Backport IG style:
+ * one topic Subscription with filter criteria, payload content and
+ * heartbeat. The shared secret goes in channel.header (and Medplum's
+ * subscription-secret extension, for its X-Signature HMAC).
+ */
+#include "daemon.h"
+#include "fhir_build.h"
+#include "fhir_json.h"
+#include "fhir_tree.h"
+#include "nen_extract.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUB_TAG_CODE "nenfhir-subscription"
+#define BACKPORT_PROFILE \
+    "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
+#define BACKPORT_EXT "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
+#define MEDPLUM_SECRET_EXT "https://www.medplum.com/fhir/StructureDefinition/subscription-secret"
+#define SUB_MAX 3
+
+struct sub_ensure {
+    struct daemon *d;
+    void (*done)(struct daemon *d, int ok);
+    json_object *want[SUB_MAX];   /* the Subscriptions we want (owned) */
+    int nwant;
+    json_object *found;           /* search result Bundle (owned) */
+    int step;                     /* index of the next op */
+    char method[8][8];
+    char url[8][200];
+    json_object *body[8];         /* borrowed from want[] or found */
+    int nops;
+    int ok;
+};
+
+/* "Observation?code=sys|code,..." from the input (or value) lines of the tables. */
+static char *sub_criteria(const struct nen_codes *t, const char *type, int values)
+{
+    size_t cap = 256, len = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    len = (size_t)snprintf(s, cap, "%s?code=", type);
+    const struct nen_code *c;
+    for (unsigned i = 0; (c = values ? nen_codes_value_at(t, i) : nen_codes_input_at(t, i)); i++) {
+        char item[NEN_CODE_SYSTEM_LEN + NEN_CODE_CODE_LEN + 4];
+        int n = snprintf(item, sizeof item, "%s|%s", c->system, c->code);
+        /* skip repeats (a later line may restate a code) */
+        int seen = 0;
+        for (const char *p = strstr(s, item); p; p = strstr(p + 1, item))
+            if ((p[-1] == '=' || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+                seen = 1;
+        if (seen)
+            continue;
+        if (len + (size_t)n + 2 > cap) {
+            while (len + (size_t)n + 2 > cap)
+                cap *= 2;
+            char *ns = realloc(s, cap);
+            if (!ns) {
+                free(s);
+                return NULL;
+            }
+            s = ns;
+        }
+        len += (size_t)snprintf(s + len, cap - len, "%s%s", s[len - 1] == '=' ? "" : ",", item);
+    }
+    return s;
+}
+
+static json_object *ext(struct fhir_build *b, const char *url, const char *vkey, json_object *v)
+{
+    json_object *e = fhir_b_obj(b);
+    fhir_b_str(b, e, "url", url);
+    fhir_b_set(b, e, vkey, v);
+    return e;
+}
+
+static json_object *sub_channel(struct fhir_build *b, const struct run_config *c, int backport)
+{
+    json_object *ch = fhir_b_obj(b);
+    if (backport) {
+        json_object *exts = fhir_b_arr(b);
+        fhir_b_push(b, exts, ext(b, BACKPORT_EXT "backport-heartbeat-period", "valueUnsignedInt",
+                                 json_object_new_int(c->heartbeat_s)));
+        fhir_b_set(b, ch, "extension", exts);
+    }
+    fhir_b_str(b, ch, "type", "rest-hook");
+    fhir_b_str(b, ch, "endpoint", c->endpoint);
+    if (backport || strcmp(c->payload, "empty") != 0)
+        fhir_b_str(b, ch, "payload", c->content_type);
+    if (backport) {
+        json_object *pe = fhir_b_obj(b), *exts = fhir_b_arr(b);
+        fhir_b_push(b, exts, ext(b, BACKPORT_EXT "backport-payload-content", "valueCode",
+                                 json_object_new_string(c->payload)));
+        fhir_b_set(b, pe, "extension", exts);
+        fhir_b_set(b, ch, "_payload", pe);
+    }
+    if (c->secret[0]) {
+        char h[RUN_SECRET_LEN + 80];
+        snprintf(h, sizeof h, "%s: %s", c->secret_header, c->secret);
+        json_object *hs = fhir_b_arr(b);
+        fhir_b_push(b, hs, json_object_new_string(h));
+        fhir_b_set(b, ch, "header", hs);
+    }
+    return ch;
+}
+
+/* One Subscription: criteria (R4) or topic + filters (backport). */
+static json_object *sub_make(const struct run_config *c, const char *criteria,
+                             char *const *filters, int nfilters)
+{
+    struct fhir_build b = {0};
+    int backport = c->mode == RUN_MODE_BACKPORT;
+    json_object *s = fhir_b_obj(&b), *meta = fhir_b_obj(&b), *tags = fhir_b_arr(&b);
+    fhir_b_str(&b, s, "resourceType", "Subscription");
+    if (backport) {
+        json_object *prof = fhir_b_arr(&b);
+        fhir_b_push(&b, prof, json_object_new_string(BACKPORT_PROFILE));
+        fhir_b_set(&b, meta, "profile", prof);
+    }
+    fhir_b_push(&b, tags, fhir_b_coding(&b, NEN_TAG_SYSTEM, SUB_TAG_CODE, "nenfhir subscription"));
+    fhir_b_set(&b, meta, "tag", tags);
+    fhir_b_set(&b, s, "meta", meta);
+    if (c->secret[0]) {
+        json_object *exts = fhir_b_arr(&b);
+        fhir_b_push(&b, exts, ext(&b, MEDPLUM_SECRET_EXT, "valueString",
+                                  json_object_new_string(c->secret)));
+        fhir_b_set(&b, s, "extension", exts);
+    }
+    fhir_b_str(&b, s, "status", "requested");
+    fhir_b_str(&b, s, "reason",
+               "nenfhir: WHO grade, gastric NET type and AJCC stage of neuroendocrine neoplasms");
+    fhir_b_str(&b, s, "criteria", criteria);
+    if (backport) {
+        json_object *ce = fhir_b_obj(&b), *exts = fhir_b_arr(&b);
+        for (int i = 0; i < nfilters; i++)
+            fhir_b_push(&b, exts, ext(&b, BACKPORT_EXT "backport-filter-criteria", "valueString",
+                                      json_object_new_string(filters[i])));
+        fhir_b_set(&b, ce, "extension", exts);
+        fhir_b_set(&b, s, "_criteria", ce);
+    }
+    fhir_b_set(&b, s, "channel", sub_channel(&b, c, backport));
+    if (b.failed) {
+        json_object_put(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int sub_wanted(struct sub_ensure *e)
+{
+    struct daemon *d = e->d;
+    char *obs = sub_criteria(d->codes, "Observation", 0);
+    char *cond = sub_criteria(d->codes, "Condition", 1);
+    int rc = -1;
+    if (obs && cond) {
+        if (d->cfg->mode == RUN_MODE_BACKPORT) {
+            char *f[2] = {obs, cond};
+            e->want[e->nwant++] = sub_make(d->cfg, d->cfg->topic, f, 2);
+        } else {
+            e->want[e->nwant++] = sub_make(d->cfg, obs, NULL, 0);
+            e->want[e->nwant++] = sub_make(d->cfg, cond, NULL, 0);
+        }
+        rc = 0;
+        for (int i = 0; i < e->nwant; i++)
+            if (!e->want[i])
+                rc = -1;
+    }
+    free(obs);
+    free(cond);
+    return rc;
+}
+
+/* 1 if existing says what want says (criteria, filters, channel, secret). */
+static int sub_same(json_object *have, json_object *want)
+{
+    static const char *const keys[] = {"criteria", "_criteria", "channel", "extension"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!json_object_equal(fhir_member(have, keys[i]), fhir_member(want, keys[i])))
+            return 0;
+    return 1;
+}
+
+/* Same slot: same endpoint, and same resource type (R4) or topic (backport). */
+static int sub_slot(json_object *have, json_object *want)
+{
+    const char *ha = "", *wa = "", *he = "", *we = "";
+    fhir_get_string(have, "criteria", &ha);
+    fhir_get_string(want, "criteria", &wa);
+    fhir_get_string(fhir_member(have, "channel"), "endpoint", &he);
+    fhir_get_string(fhir_member(want, "channel"), "endpoint", &we);
+    size_t hn = strcspn(ha, "?"), wn = strcspn(wa, "?");
+    return strcmp(he, we) == 0 && hn == wn && strncmp(ha, wa, hn) == 0;
+}
+
+static void sub_add_op(struct sub_ensure *e, const char *method, const char *url, json_object *body)
+{
+    if (e->nops >= 8)
+        return;
+    snprintf(e->method[e->nops], sizeof e->method[0], "%s", method);
+    snprintf(e->url[e->nops], sizeof e->url[0], "%s", url);
+    e->body[e->nops++] = body;
+}
+
+static void sub_plan(struct sub_ensure *e)
+{
+    int used[64] = {0};
+    size_t n = fhir_count(e->found, "entry");
+    for (int w = 0; w < e->nwant; w++) {
+        int match = -1;
+        for (size_t i = 0; i < n && i < 64 && match < 0; i++)
+            if (!used[i] && sub_slot(fhir_member(fhir_item(e->found, "entry", i), "resource"),
+                                     e->want[w]))
+                match = (int)i;
+        if (match < 0) {
+            sub_add_op(e, "POST", "Subscription", e->want[w]);
+            continue;
+        }
+        used[match] = 1;
+        json_object *have = fhir_member(fhir_item(e->found, "entry", (size_t)match), "resource");
+        const char *status = "", *id = fhir_resource_id(have);
+        fhir_get_string(have, "status", &status);
+        char url[200];
+        snprintf(url, sizeof url, "Subscription/%s", id);
+        if (sub_same(have, e->want[w]) && strcmp(status, "off") != 0 &&
+            strcmp(status, "error") != 0) {
+            LOG_INFO("subscription %s is in place (%s)", url, status);
+            continue;
+        }
+        LOG_INFO("subscription %s: %s, updating it", url,
+                 sub_same(have, e->want[w]) ? status : "settings differ");
+        json_object_object_add(e->want[w], "id", json_object_new_string(id));
+        sub_add_op(e, "PUT", url, e->want[w]);
+    }
+    /* Ours for this endpoint that the configuration no longer wants: off. */
+    const char *endpoint = e->d->cfg->endpoint;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        json_object *have = fhir_member(fhir_item(e->found, "entry", i), "resource");
+        const char *ep = "", *status = "";
+        fhir_get_string(fhir_member(have, "channel"), "endpoint", &ep);
+        fhir_get_string(have, "status", &status);
+        if (used[i] || strcmp(ep, endpoint) != 0 || strcmp(status, "off") == 0)
+            continue;
+        json_object_object_add(have, "status", json_object_new_string("off"));
+        char url[200];
+        snprintf(url, sizeof url, "Subscription/%s", fhir_resource_id(have));
+        LOG_INFO("subscription %s is no longer wanted: switching it off", url);
+        sub_add_op(e, "PUT", url, have);
+    }
+}
+
+static void sub_finish(struct sub_ensure *e)
+{
+    void (*done)(struct daemon *, int) = e->done;
+    struct daemon *d = e->d;
+    int ok = e->ok;
+    for (int i = 0; i < e->nwant; i++)
+        json_object_put(e->want[i]);
+    json_object_put(e->found);
+    free(e);
+    done(d, ok);
+}
+
+static void sub_next(struct sub_ensure *e);
+
+static void on_op(void *ctx, const struct fhir_response *r)
+{
+    struct sub_ensure *e = ctx;
+    int i = e->step - 1;
+    if (r->status < 200 || r->status > 299) {
+        LOG_ERROR("%s %s: %s%ld %s %.300s", e->method[i], e->url[i], r->status ? "HTTP " : "",
+                  r->status, r->error, r->body);
+        sub_finish(e);
+        return;
+    }
+    LOG_INFO("%s %s: HTTP %ld", e->method[i], e->url[i], r->status);
+    sub_next(e);
+}
+
+static void sub_next(struct sub_ensure *e)
+{
+    if (e->step >= e->nops) {
+        e->ok = 1;
+        sub_finish(e);
+        return;
+    }
+    int i = e->step++;
+    char *body = fhir_json_write(e->body[i], 0);
+    if (!body || fhir_client_request(e->d->client, e->method[i], e->url[i], body, strlen(body),
+                                     "application/fhir+json", on_op, e) != 0) {
+        LOG_ERROR("subscription: out of memory");
+        free(body);
+        sub_finish(e);
+        return;
+    }
+    free(body);
+}
+
+static void on_found(void *ctx, const struct fhir_response *r)
+{
+    struct sub_ensure *e = ctx;
+    struct fhir_error err = {{0}};
+    if (r->status != 200) {
+        LOG_WARN("searching our Subscriptions: %s%ld %s", r->status ? "HTTP " : "", r->status,
+                 r->error);
+        sub_finish(e);
+        return;
+    }
+    e->found = fhir_json_parse(r->body, r->len, &fhir_limits_default, "Subscription search", &err);
+    if (!e->found) {
+        LOG_WARN("searching our Subscriptions: %s", err.msg);
+        sub_finish(e);
+        return;
+    }
+    sub_plan(e);
+    sub_next(e);
+}
+
+void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
+{
+    struct sub_ensure *e = calloc(1, sizeof *e);
+    if (!e) {
+        done(d, 0);
+        return;
+    }
+    e->d = d;
+    e->done = done;
+    if (sub_wanted(e) != 0) {
+        LOG_ERROR("subscription: out of memory");
+        sub_finish(e);
+        return;
+    }
+    char url[300];
+    snprintf(url, sizeof url, "Subscription?_tag=%s%%7C%s&_count=50", NEN_TAG_SYSTEM,
+             SUB_TAG_CODE);
+    if (fhir_client_request(d->client, "GET", url, NULL, 0, NULL, on_found, e) != 0)
+        sub_finish(e);
+}

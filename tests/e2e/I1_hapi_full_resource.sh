@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# I1 (HAPI style, payload full-resource, JSON): the LIS posts the nine
+# example cases resource by resource; the server PUTs each matching input to
+# {endpoint}/{Type}/{id}; every case gets its DiagnosticReport with the
+# expected result, and nenfhir's own writes do not trigger it again (I5).
+# Usage: I1_hapi_full_resource.sh NENFHIR CERT_DIR
+source "$(dirname "$0")/lib.sh"
+e2e_init I1_hapi_full_resource "$@"
+e2e_start_server --style hapi
+e2e_config
+e2e_start_daemon
+e2e_lis post "$E2E_ROOT"/examples/fhir/*.json >"$E2E_DIR/post.txt"
+e2e_wait_reports 9
+e2e_check_examples "$E2E_ROOT"/examples/fhir/*.json
+deliveries=$(e2e_control deliveries | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s);console.log(a.filter(x=>x.method==="PUT"&&x.status===200).length)})')
+[ "$deliveries" -gt 50 ] || e2e_fail "expected the server's PUT deliveries, saw $deliveries"
+e2e_assert_quiet 9
+e2e_pass "9 cases posted as separate resources, 9 reports as expected, $deliveries PUT notifications, no loop"

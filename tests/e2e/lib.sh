@@ -1,0 +1,187 @@
+# lib.sh - shared steps of the end-to-end tests (sourced): a scratch
+# directory, the test FHIR server (tests/fhir-server/server.mjs) and the
+# daemon (`nenfhir run`) on loopback over TLS, the LIS (lis.mjs), and checks.
+# Each test: `source lib.sh; e2e_init NAME "$@"`, then start what it needs.
+# Everything started is stopped on exit; on failure the logs are printed.
+#
+# Environment: NENFHIR (the binary, argv[1] of every test), NENFHIR_NODE.
+
+set -euo pipefail
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E2E_SERVER_DIR=$E2E_ROOT/tests/fhir-server
+NODE=${NENFHIR_NODE:-node}
+if [ -z "${NENFHIR_NODE:-}" ] && [ -f "$E2E_ROOT/.tools/node-path" ]; then
+    NODE=$(cat "$E2E_ROOT/.tools/node-path")
+fi
+
+e2e_fail() {
+    echo "FAIL: $*" >&2
+    E2E_FAILED=1
+    exit 1
+}
+
+e2e_pass() {
+    echo "PASS: $*"
+}
+
+e2e_cleanup() {
+    local rc=$?
+    [ -n "${E2E_DAEMON_PID:-}" ] && kill -TERM "$E2E_DAEMON_PID" 2>/dev/null && wait "$E2E_DAEMON_PID" 2>/dev/null
+    [ -n "${E2E_SERVER_PID:-}" ] && kill -TERM "$E2E_SERVER_PID" 2>/dev/null && wait "$E2E_SERVER_PID" 2>/dev/null
+    if [ "$rc" -ne 0 ] || [ -n "${E2E_FAILED:-}" ]; then
+        for f in "$E2E_DIR"/daemon*.log "$E2E_DIR"/server.log; do
+            [ -f "$f" ] || continue
+            echo "---- last lines of $f" >&2
+            tail -n 60 "$f" >&2
+        done
+        echo "(scratch directory kept: $E2E_DIR)" >&2
+    else
+        rm -rf "$E2E_DIR"
+    fi
+    exit "$rc"
+}
+
+# e2e_init NAME NENFHIR_BINARY CERT_DIR
+e2e_init() {
+    E2E_NAME=$1
+    NENFHIR=$2
+    E2E_CERTS=$3
+    E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nenfhir-e2e-$E2E_NAME.XXXXXX")
+    trap e2e_cleanup EXIT
+    [ -f "$E2E_CERTS/server.crt" ] || e2e_fail "no certificates in $E2E_CERTS"
+    echo "== $E2E_NAME (scratch: $E2E_DIR)"
+}
+
+# A free TCP port on 127.0.0.1 (asked from the kernel, then released).
+e2e_free_port() {
+    "$NODE" -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+# e2e_start_server [server options...]: sets E2E_BASE, E2E_SERVER_PORT.
+e2e_start_server() {
+    local args=(--cert "$E2E_CERTS/server.crt" --key "$E2E_CERTS/server.key" --ca "$E2E_CERTS/ca.crt"
+                --port "${E2E_SERVER_PORT:-0}" --port-file "$E2E_DIR/server.port" --quiet "$@")
+    rm -f "$E2E_DIR/server.port"
+    "$NODE" "$E2E_SERVER_DIR/server.mjs" "${args[@]}" >"$E2E_DIR/server.out" 2>>"$E2E_DIR/server.log" &
+    E2E_SERVER_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$E2E_DIR/server.port" ] && break
+        kill -0 "$E2E_SERVER_PID" 2>/dev/null || e2e_fail "test FHIR server did not start"
+        sleep 0.1
+    done
+    E2E_SERVER_PORT=$(cat "$E2E_DIR/server.port")
+    E2E_BASE="https://127.0.0.1:$E2E_SERVER_PORT/fhir"
+}
+
+# e2e_config [extra config lines...]: writes $E2E_DIR/nenfhir.conf for the
+# running server. Defaults: rest-hook, full-resource JSON, a secret, a
+# listener on a free port, fast retries. Extra lines "section.key=value"
+# replace or add keys.
+e2e_config() {
+    E2E_LISTEN_PORT=${E2E_LISTEN_PORT:-$(e2e_free_port)}
+    printf 'e2e-shared-secret-%s\n' "$E2E_NAME" >"$E2E_DIR/secret"
+    declare -A kv=(
+        [server.base]=$E2E_BASE [server.ca_file]=$E2E_CERTS/ca.crt [server.timeout]=10
+        [listen.address]=127.0.0.1 [listen.port]=$E2E_LISTEN_PORT
+        [listen.cert]=$E2E_CERTS/server.crt [listen.key]=$E2E_CERTS/server.key
+        [subscription.mode]=rest-hook
+        [subscription.endpoint]=https://127.0.0.1:$E2E_LISTEN_PORT/notify
+        [subscription.payload]=full-resource [subscription.content_type]=application/fhir+json
+        [subscription.secret_file]=$E2E_DIR/secret [subscription.heartbeat]=5
+        [poll.interval]=2 [poll.overlap]=300 [poll.count]=100 [poll.catchup_interval]=300
+        [work.parallel]=4 [work.max_attempts]=8 [work.backoff]=300ms [work.backoff_max]=3s
+        [work.settle]=300ms [store.path]=$E2E_DIR/nenfhir.db
+        [report.performer]=Organization/pathology-lab [report.performer_display]="Pathology laboratory"
+    )
+    local line
+    for line in "$@"; do
+        if [ "${line#*=}" = "" ]; then unset "kv[${line%%=*}]"; else kv[${line%%=*}]=${line#*=}; fi
+    done
+    local sec key out=""
+    for sec in server listen subscription poll work store report codes log; do
+        local body=""
+        for key in "${!kv[@]}"; do
+            [ "${key%%.*}" = "$sec" ] && body+="${key#*.} = ${kv[$key]}"$'\n'
+        done
+        [ -n "$body" ] && out+="[$sec]"$'\n'"$body"$'\n'
+    done
+    printf '%s' "$out" >"$E2E_DIR/nenfhir.conf"
+    "$NENFHIR" check-config "$E2E_DIR/nenfhir.conf" >/dev/null || e2e_fail "config refused"
+}
+
+# e2e_start_daemon: runs the daemon on $E2E_DIR/nenfhir.conf (log daemon.log,
+# appended across restarts), waits until its Subscription is in place
+# (/healthz says ok) or, in poll mode, until it has started.
+e2e_start_daemon() {
+    "$NENFHIR" run -c "$E2E_DIR/nenfhir.conf" "$@" >>"$E2E_DIR/daemon.log" 2>&1 &
+    E2E_DAEMON_PID=$!
+    local i
+    for i in $(seq 1 150); do
+        kill -0 "$E2E_DAEMON_PID" 2>/dev/null || e2e_fail "daemon exited at start"
+        if grep -q "mode = poll" "$E2E_DIR/nenfhir.conf"; then
+            grep -q "started" "$E2E_DIR/daemon.log" && return 0
+        elif [ "$(e2e_curl_listener /healthz 2>/dev/null)" = "ok" ]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    e2e_fail "daemon not ready after 30 s"
+}
+
+e2e_kill_daemon() {
+    kill "-${1:-TERM}" "$E2E_DAEMON_PID" 2>/dev/null || true
+    wait "$E2E_DAEMON_PID" 2>/dev/null || true
+    E2E_DAEMON_PID=
+}
+
+# e2e_curl_listener PATH [curl args...]: GET/POST to the daemon's listener.
+e2e_curl_listener() {
+    local path=$1
+    shift
+    curl -sS --max-time 10 --cacert "$E2E_CERTS/ca.crt" "$@" "https://127.0.0.1:$E2E_LISTEN_PORT$path"
+}
+
+# The LIS: lis.mjs with the server's base and CA.
+e2e_lis() {
+    local cmd=$1
+    shift
+    "$NODE" "$E2E_SERVER_DIR/lis.mjs" "$cmd" --base "$E2E_BASE" --ca "$E2E_CERTS/ca.crt" "$@"
+}
+
+# A /_test control of the server: e2e_control PATH JSON
+e2e_control() {
+    curl -sS --max-time 10 --cacert "$E2E_CERTS/ca.crt" -H 'Content-Type: application/json' \
+        ${2:+-d "$2"} "https://127.0.0.1:$E2E_SERVER_PORT/_test/$1"
+}
+
+# e2e_wait_reports N [STATUS[,STATUS]] [TIMEOUT]: until N nenfhir reports exist.
+e2e_wait_reports() {
+    e2e_lis reports --wait "$1" ${2:+--status "$2"} --timeout "${3:-90}" >"$E2E_DIR/reports.txt" ||
+        e2e_fail "fewer than $1 reports${2:+ with status $2}: $(tail -n 3 "$E2E_DIR/reports.txt")"
+}
+
+# e2e_check_examples FILE...: each example's report conclusion starts with
+# its .expected summary, no identifier twice (uses reports --json).
+e2e_check_examples() {
+    e2e_lis reports --json >"$E2E_DIR/reports.jsonl"
+    "$NODE" "$E2E_ROOT/tests/e2e/check_reports.mjs" "$E2E_DIR/reports.jsonl" "$@" ||
+        e2e_fail "reports differ from the expected results"
+}
+
+# The daemon's Prometheus counter NAME (from /metrics; poll mode has none).
+e2e_metric() {
+    e2e_curl_listener /metrics | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# e2e_assert_quiet N: nenfhir wrote between N and 2N transactions (a case may
+# be written preliminary, then final) and writes nothing more in the next
+# 4 s: its own writes do not wake it (I5) and nothing is rewritten (I8).
+e2e_assert_quiet() {
+    local a b
+    a=$(e2e_metric nenfhir_reports_written_total)
+    sleep 4
+    b=$(e2e_metric nenfhir_reports_written_total)
+    [ "$a" -ge "$1" ] && [ "$a" -le $(($1 * 2)) ] || e2e_fail "$a report transactions for $1 cases"
+    [ "$a" = "$b" ] || e2e_fail "nenfhir kept writing: $a then $b transactions"
+}

@@ -1,0 +1,814 @@
+/*
+ * test_store.c - the durable store (store.h, interop.md I7, I9, I10): the
+ * work queue (touch, settle and its cap, gen checks on done/retry/dead),
+ * dead letters and replay, resolve, seen-version dedupe (I3), members (I6),
+ * reports (I8), transactions, durability across close/open, a kill -9 in
+ * the middle of a stream of commits, and an unwritable path.
+ * argv[1]: a scratch directory (default: a fresh mkdtemp under /tmp).
+ */
+#include "test_util.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char scratch[256];
+static int scratch_made; /* we made it with mkdtemp: remove it at the end */
+
+#define MAX_DBS 32
+static char dbs[MAX_DBS][320]; /* database files created, removed at the end */
+static int ndbs;
+
+static void unlink_db(const char *path)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    char p[340];
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++)
+        if (snprintf(p, sizeof p, "%s%s", path, sfx[i]) < (int)sizeof p)
+            (void)unlink(p);
+}
+
+/* A fresh database path in the scratch directory (old files removed). */
+static const char *db_path(const char *name)
+{
+    if (ndbs == MAX_DBS)
+        return NULL;
+    snprintf(dbs[ndbs], sizeof dbs[ndbs], "%s/%s", scratch, name);
+    unlink_db(dbs[ndbs]);
+    return dbs[ndbs++];
+}
+
+static struct store *open_ok(const char *path)
+{
+    char err[512] = "";
+    struct store *s = store_open(path, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "store_open: %s\n", err);
+    return s;
+}
+
+static struct store *fresh(const char *name)
+{
+    const char *p = db_path(name);
+    return p ? open_ok(p) : NULL;
+}
+
+/* busy() callbacks */
+static int never_busy(void *ctx, const char *key)
+{
+    (void)ctx;
+    (void)key;
+    return 0;
+}
+
+static int busy_if_named(void *ctx, const char *key)
+{
+    return strcmp(key, (const char *)ctx) == 0;
+}
+
+/* The queued job key (any due time), into *j: 1 found, 0 not. */
+static int find_job(struct store *s, const char *key, struct store_job *j)
+{
+    static struct store_job all[16];
+    int n = store_job_due(s, INT64_MAX, NULL, NULL, all, 16);
+    for (int i = 0; i < n; i++)
+        if (strcmp(all[i].key, key) == 0) {
+            *j = all[i];
+            return 1;
+        }
+    return 0;
+}
+
+static void test_open_unwritable(void)
+{
+    char err[512] = "", path[320], file[300];
+    CU_ASSERT_PTR_NULL(store_open("/nonexistent-nenfhir-dir/x.db", err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-nenfhir-dir/x.db"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "open"));
+    /* the parent is a regular file: fails even for root */
+    snprintf(file, sizeof file, "%s/plainfile", scratch);
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/x.db", file);
+    err[0] = '\0';
+    CU_ASSERT_PTR_NULL(store_open(path, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    unlink(file);
+}
+
+static void test_pragmas_and_schema(void)
+{
+    const char *path = db_path("schema.db");
+    struct store *s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    store_close(s);
+    sqlite3 *db = NULL;
+    CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+    CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    /* a database from a newer program is refused, not damaged */
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[512] = "";
+    CU_ASSERT_PTR_NULL(store_open(path, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "newer"));
+}
+
+static void test_meta(void)
+{
+    struct store *s = fresh("meta.db");
+    CU_ASSERT_FATAL(s != NULL);
+    char v[64] = "x";
+    CU_ASSERT_EQUAL(store_meta_get(s, "cursor", v, sizeof v), 0);
+    CU_ASSERT_EQUAL(store_meta_set(s, "cursor", "2026-01-01T00:00:00Z"), 0);
+    CU_ASSERT_EQUAL(store_meta_get(s, "cursor", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "2026-01-01T00:00:00Z");
+    CU_ASSERT_EQUAL(store_meta_set(s, "cursor", "2026-02-01T00:00:00Z"), 0);
+    CU_ASSERT_EQUAL(store_meta_get(s, "cursor", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "2026-02-01T00:00:00Z");
+    CU_ASSERT_EQUAL(store_meta_set(s, "empty", ""), 0);
+    CU_ASSERT_EQUAL(store_meta_get(s, "empty", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "");
+    /* a value that does not fit is an error, never a silently cut cursor */
+    char small[8];
+    CU_ASSERT_EQUAL(store_meta_get(s, "cursor", small, sizeof small), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(store_error(s), "does not fit"));
+    store_close(s);
+}
+
+static void test_touch_settle(void)
+{
+    struct store *s = fresh("touch.db");
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job out[4];
+    int64_t due = 0;
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 1000, 100), 0);
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 1);
+    CU_ASSERT_EQUAL(due, 1100);
+    CU_ASSERT_EQUAL(store_job_due(s, 1099, never_busy, NULL, out, 4), 0);
+    CU_ASSERT_EQUAL_FATAL(store_job_due(s, 1100, never_busy, NULL, out, 4), 1);
+    CU_ASSERT_STRING_EQUAL(out[0].key, "Patient/1");
+    CU_ASSERT_EQUAL(out[0].gen, 1);
+    CU_ASSERT_EQUAL(out[0].attempts, 0);
+    CU_ASSERT_EQUAL(out[0].due_ms, 1100);
+    CU_ASSERT_EQUAL(out[0].dead, 0);
+    CU_ASSERT_STRING_EQUAL(out[0].error, "");
+    CU_ASSERT_STRING_EQUAL(out[0].outcome, "");
+    /* a touch bumps gen and pushes due */
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 1050, 100), 0);
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 1);
+    CU_ASSERT_EQUAL(due, 1150);
+    CU_ASSERT_EQUAL_FATAL(store_job_due(s, 2000, NULL, NULL, out, 4), 1);
+    CU_ASSERT_EQUAL(out[0].gen, 2);
+    /* a steady stream cannot push it past first touch + 10 * settle */
+    for (int64_t t = 1100; t <= 2500; t += 50) {
+        CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", t, 100), 0);
+        CU_ASSERT_EQUAL(store_job_next_due(s, &due), 1);
+        CU_ASSERT(due <= 2000);
+    }
+    CU_ASSERT_EQUAL(due, 2000);
+    CU_ASSERT_EQUAL(store_job_due(s, 2000, NULL, NULL, out, 4), 1);
+    CU_ASSERT_EQUAL(out[0].gen, 2 + (2500 - 1100) / 50 + 1);
+    int queued = -1, dead = -1, resolving = -1;
+    CU_ASSERT_EQUAL(store_counts(s, &queued, &dead, &resolving), 0);
+    CU_ASSERT_EQUAL(queued, 1);
+    CU_ASSERT_EQUAL(dead, 0);
+    CU_ASSERT_EQUAL(resolving, 0);
+    /* a key that could not be read back whole is refused */
+    char longkey[STORE_KEY_LEN + 10];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    CU_ASSERT_EQUAL(store_job_touch(s, longkey, 1000, 100), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(store_error(s), "longer"));
+    CU_ASSERT_EQUAL(store_job_touch(s, "", 1000, 100), -1);
+    store_close(s);
+}
+
+static void test_due_order_busy(void)
+{
+    struct store *s = fresh("due.db");
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/c", 100, 0), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/b", 50, 0), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/a", 100, 0), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/late", 500, 0), 0);
+    struct store_job out[8];
+    CU_ASSERT_EQUAL_FATAL(store_job_due(s, 100, never_busy, NULL, out, 8), 3);
+    CU_ASSERT_STRING_EQUAL(out[0].key, "Patient/b"); /* earliest first, then by key */
+    CU_ASSERT_STRING_EQUAL(out[1].key, "Patient/a");
+    CU_ASSERT_STRING_EQUAL(out[2].key, "Patient/c");
+    CU_ASSERT_EQUAL_FATAL(store_job_due(s, 100, never_busy, NULL, out, 2), 2);
+    CU_ASSERT_STRING_EQUAL(out[1].key, "Patient/a");
+    /* busy keys are skipped and the next candidates fill the slots */
+    CU_ASSERT_EQUAL_FATAL(store_job_due(s, 100, busy_if_named, "Patient/a", out, 2), 2);
+    CU_ASSERT_STRING_EQUAL(out[0].key, "Patient/b");
+    CU_ASSERT_STRING_EQUAL(out[1].key, "Patient/c");
+    CU_ASSERT_EQUAL(store_job_due(s, 100, never_busy, NULL, out, 0), 0);
+    CU_ASSERT_EQUAL(store_job_due(s, 1000, never_busy, NULL, out, 8), 4);
+    int64_t due = 0;
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 1);
+    CU_ASSERT_EQUAL(due, 50);
+    store_close(s);
+}
+
+static void test_done_gen(void)
+{
+    struct store *s = fresh("done.db");
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job j, j2;
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 0, 10), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &j));
+    /* touched while it ran: done with the old gen keeps it queued */
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 5, 10), 0);
+    CU_ASSERT_EQUAL(store_job_done(s, &j), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &j2));
+    CU_ASSERT_EQUAL(j2.gen, j.gen + 1);
+    int queued = -1;
+    CU_ASSERT_EQUAL(store_counts(s, &queued, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(queued, 1);
+    /* done with the current gen deletes it */
+    CU_ASSERT_EQUAL(store_job_done(s, &j2), 0);
+    CU_ASSERT_EQUAL(store_counts(s, &queued, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(queued, 0);
+    int64_t due;
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 0);
+    /* done of a job that is not there is harmless */
+    CU_ASSERT_EQUAL(store_job_done(s, &j2), 0);
+    store_close(s);
+}
+
+static void test_retry(void)
+{
+    struct store *s = fresh("retry.db");
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job j, k;
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 0, 10), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &j));
+    CU_ASSERT_EQUAL(store_job_retry(s, &j, 5000, "HTTP 503"), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &k));
+    CU_ASSERT_EQUAL(k.attempts, 1);
+    CU_ASSERT_EQUAL(k.due_ms, 5000);
+    CU_ASSERT_EQUAL(k.gen, j.gen);
+    CU_ASSERT_STRING_EQUAL(k.error, "HTTP 503");
+    CU_ASSERT_EQUAL(store_job_retry(s, &k, 7000, "HTTP 502"), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &k));
+    CU_ASSERT_EQUAL(k.attempts, 2);
+    CU_ASSERT_EQUAL(k.due_ms, 7000);
+    /* a touch during the backoff does not cut it short */
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 100, 10), 0);
+    struct store_job t;
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &t));
+    CU_ASSERT_EQUAL(t.due_ms, 7000);
+    CU_ASSERT_EQUAL(t.gen, k.gen + 1);
+    /* retry of the older gen: only the error is kept */
+    CU_ASSERT_EQUAL(store_job_retry(s, &k, 99999, "timeout"), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &t));
+    CU_ASSERT_EQUAL(t.attempts, 2);
+    CU_ASSERT_EQUAL(t.due_ms, 7000);
+    CU_ASSERT_STRING_EQUAL(t.error, "timeout");
+    /* error texts are cut to STORE_TEXT_LEN - 1, never inside a UTF-8 character */
+    char *big = malloc(10000);
+    CU_ASSERT_FATAL(big != NULL);
+    memset(big, 'e', 9999);
+    big[9999] = '\0';
+    CU_ASSERT_EQUAL(store_job_retry(s, &t, 8000, big), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &t));
+    CU_ASSERT_EQUAL(strlen(t.error), STORE_TEXT_LEN - 1);
+    memcpy(big + STORE_TEXT_LEN - 2, "\xc3\xa9", 3); /* 'é' straddles the cut */
+    CU_ASSERT_EQUAL(store_job_retry(s, &t, 8000, big), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &t));
+    CU_ASSERT_EQUAL(strlen(t.error), STORE_TEXT_LEN - 2);
+    free(big);
+    store_close(s);
+}
+
+struct dead_seen {
+    int n, stop_after;
+    char keys[8][STORE_KEY_LEN];
+    struct store_job last;
+};
+
+static int collect_dead(void *ctx, const struct store_job *j)
+{
+    struct dead_seen *d = ctx;
+    if (d->n < 8)
+        snprintf(d->keys[d->n], STORE_KEY_LEN, "%s", j->key);
+    d->n++;
+    d->last = *j;
+    return d->stop_after && d->n >= d->stop_after;
+}
+
+static void test_dead_replay(void)
+{
+    struct store *s = fresh("dead.db");
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job a, b, c, t;
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/b", 0, 0), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/a", 0, 0), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/c", 0, 0), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/a", &a) && find_job(s, "Patient/b", &b) &&
+                    find_job(s, "Patient/c", &c));
+    CU_ASSERT_EQUAL(store_job_dead(s, &b, "HTTP 422", "{\"resourceType\":\"OperationOutcome\"}"),
+                    0);
+    CU_ASSERT_EQUAL(store_job_dead(s, &a, "HTTP 400", NULL), 0);
+    /* touched since it ran: the new input may fix it, so it stays queued */
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/c", 1, 0), 0);
+    CU_ASSERT_EQUAL(store_job_dead(s, &c, "HTTP 400", "{}"), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/c", &t));
+    CU_ASSERT_EQUAL(t.dead, 0);
+    CU_ASSERT_STRING_EQUAL(t.error, "HTTP 400");
+    int queued, dead, resolving;
+    CU_ASSERT_EQUAL(store_counts(s, &queued, &dead, &resolving), 0);
+    CU_ASSERT_EQUAL(queued, 1);
+    CU_ASSERT_EQUAL(dead, 2);
+    /* dead jobs are never due */
+    struct store_job out[4];
+    CU_ASSERT_EQUAL(store_job_due(s, INT64_MAX, NULL, NULL, out, 4), 1);
+    /* listed in the order they died */
+    struct dead_seen d = {0};
+    CU_ASSERT_EQUAL(store_dead_list(s, collect_dead, &d), 2);
+    CU_ASSERT_EQUAL(d.n, 2);
+    CU_ASSERT_STRING_EQUAL(d.keys[0], "Patient/b");
+    CU_ASSERT_STRING_EQUAL(d.keys[1], "Patient/a");
+    CU_ASSERT_EQUAL(d.last.dead, 1);
+    CU_ASSERT_EQUAL(d.last.attempts, 1);
+    CU_ASSERT_STRING_EQUAL(d.last.error, "HTTP 400");
+    CU_ASSERT_STRING_EQUAL(d.last.outcome, "");
+    struct dead_seen d1 = {0};
+    d1.stop_after = 1;
+    CU_ASSERT_EQUAL(store_dead_list(s, collect_dead, &d1), 1);
+    CU_ASSERT_STRING_EQUAL(d1.last.outcome, "{\"resourceType\":\"OperationOutcome\"}");
+    /* done on a dead job does nothing */
+    CU_ASSERT_EQUAL(store_job_done(s, &a), 0);
+    CU_ASSERT_EQUAL(store_counts(s, NULL, &dead, NULL), 0);
+    CU_ASSERT_EQUAL(dead, 2);
+    /* replay one */
+    CU_ASSERT_EQUAL(store_dead_replay(s, "Patient/b", 777), 1);
+    CU_ASSERT_EQUAL(store_dead_replay(s, "Patient/b", 777), 0);
+    CU_ASSERT_EQUAL(store_dead_replay(s, "Patient/none", 777), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/b", &t));
+    CU_ASSERT_EQUAL(t.dead, 0);
+    CU_ASSERT_EQUAL(t.attempts, 0);
+    CU_ASSERT_EQUAL(t.due_ms, 777);
+    CU_ASSERT_EQUAL(store_job_due(s, 777, NULL, NULL, out, 4), 2); /* b and c */
+    /* replay all */
+    CU_ASSERT_EQUAL(store_job_dead(s, &t, "again", "{}"), 0);
+    CU_ASSERT_EQUAL(store_dead_replay(s, NULL, 900), 2);
+    CU_ASSERT_EQUAL(store_counts(s, &queued, &dead, NULL), 0);
+    CU_ASSERT_EQUAL(queued, 3);
+    CU_ASSERT_EQUAL(dead, 0);
+    CU_ASSERT_EQUAL(store_dead_list(s, collect_dead, &d), 0);
+    store_close(s);
+}
+
+static void test_touch_revives_dead(void)
+{
+    struct store *s = fresh("revive.db");
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job j, t;
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 0, 10), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &j));
+    CU_ASSERT_EQUAL(store_job_retry(s, &j, 20, "503"), 0);
+    CU_ASSERT_EQUAL(store_job_dead(s, &j, "404", "{}"), 0);
+    int dead;
+    CU_ASSERT_EQUAL(store_counts(s, NULL, &dead, NULL), 0);
+    CU_ASSERT_EQUAL(dead, 1);
+    /* long after the first touch: the cap counts from the revival */
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 100000, 10), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &t));
+    CU_ASSERT_EQUAL(t.dead, 0);
+    CU_ASSERT_EQUAL(t.attempts, 0);
+    CU_ASSERT_EQUAL(t.gen, j.gen + 1);
+    CU_ASSERT_EQUAL(t.due_ms, 100010);
+    CU_ASSERT_EQUAL(store_counts(s, NULL, &dead, NULL), 0);
+    CU_ASSERT_EQUAL(dead, 0);
+    store_close(s);
+}
+
+static void test_resolve(void)
+{
+    struct store *s = fresh("resolve.db");
+    CU_ASSERT_FATAL(s != NULL);
+    char refs[4][STORE_KEY_LEN];
+    CU_ASSERT_EQUAL(store_resolve_list(s, refs, 4), 0);
+    CU_ASSERT_EQUAL(store_resolve_add(s, "Observation/9"), 0);
+    CU_ASSERT_EQUAL(store_resolve_add(s, "Observation/1"), 0);
+    CU_ASSERT_EQUAL(store_resolve_add(s, "Observation/9"), 0); /* idempotent */
+    CU_ASSERT_EQUAL(store_resolve_add(s, "Condition/5"), 0);
+    int resolving;
+    CU_ASSERT_EQUAL(store_counts(s, NULL, NULL, &resolving), 0);
+    CU_ASSERT_EQUAL(resolving, 3);
+    CU_ASSERT_EQUAL_FATAL(store_resolve_list(s, refs, 4), 3);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Observation/9"); /* oldest first */
+    CU_ASSERT_STRING_EQUAL(refs[1], "Observation/1");
+    CU_ASSERT_STRING_EQUAL(refs[2], "Condition/5");
+    CU_ASSERT_EQUAL(store_resolve_list(s, refs, 2), 2);
+    CU_ASSERT_EQUAL(store_resolve_done(s, "Observation/9"), 0);
+    CU_ASSERT_EQUAL(store_resolve_done(s, "Observation/404"), 0);
+    CU_ASSERT_EQUAL_FATAL(store_resolve_list(s, refs, 4), 2);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Observation/1");
+    CU_ASSERT_EQUAL(store_counts(s, NULL, NULL, &resolving), 0);
+    CU_ASSERT_EQUAL(resolving, 2);
+    store_close(s);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_seen(void)
+{
+    struct store *s = fresh("seen.db");
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "1"), 1);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "1"), 0);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "2"), 1);
+    CU_ASSERT_EQUAL(store_seen(s, "Condition", "1", "1"), 1);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "2", "1"), 1);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "3", ""), 1); /* never recorded */
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "3", ""), 1);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "3", NULL), 1);
+    /* store_seen records wall-clock time (it takes no clock argument) */
+    int64_t now = wall_ms();
+    CU_ASSERT_EQUAL(store_seen_prune(s, now, 3600 * 1000), 0);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "1"), 0);
+    CU_ASSERT_EQUAL(store_seen_prune(s, now + 2 * 3600 * 1000, 3600 * 1000), 0);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "1"), 1);
+    CU_ASSERT_EQUAL(store_seen(s, "Condition", "1", "1"), 1);
+    store_close(s);
+}
+
+static void test_member(void)
+{
+    struct store *s = fresh("member.db");
+    CU_ASSERT_FATAL(s != NULL);
+    char k[STORE_KEY_LEN] = "x";
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/1", k, sizeof k), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/1", "Patient/7"), 0);
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/1", k, sizeof k), 1);
+    CU_ASSERT_STRING_EQUAL(k, "Patient/7");
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/1", "Patient/8"), 0);
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/1", k, sizeof k), 1);
+    CU_ASSERT_STRING_EQUAL(k, "Patient/8");
+    char small[4];
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/1", small, sizeof small), -1);
+    CU_ASSERT_EQUAL(store_member_forget(s, "Observation/1"), 0);
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/1", k, sizeof k), 0);
+    CU_ASSERT_EQUAL(store_member_forget(s, "Observation/1"), 0);
+    store_close(s);
+}
+
+struct reports_seen {
+    int n;
+    char keys[4][STORE_KEY_LEN];
+    struct store_report r[4];
+    char long_key[STORE_KEY_LEN + 256]; /* the last report key, whole */
+};
+
+static int collect_report(void *ctx, const char *report_key, const struct store_report *r)
+{
+    struct reports_seen *rs = ctx;
+    if (rs->n < 4) {
+        snprintf(rs->keys[rs->n], STORE_KEY_LEN, "%s", report_key);
+        rs->r[rs->n] = *r;
+    }
+    snprintf(rs->long_key, sizeof rs->long_key, "%s", report_key);
+    rs->n++;
+    return 0;
+}
+
+static void put_report(struct store *s, const char *key, const char *case_key, const char *digest,
+                       const char *status, int64_t t)
+{
+    struct store_report r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.case_key, sizeof r.case_key, "%s", case_key);
+    snprintf(r.digest, sizeof r.digest, "%s", digest);
+    snprintf(r.status, sizeof r.status, "%s", status);
+    r.written_ms = t;
+    CU_ASSERT_EQUAL(store_report_put(s, key, &r), 0);
+}
+
+static void test_report(void)
+{
+    struct store *s = fresh("report.db");
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_report r;
+    CU_ASSERT_EQUAL(store_report_get(s, "S-1", &r), 0);
+    char digest[65];
+    memset(digest, 'a', 64);
+    digest[64] = '\0';
+    put_report(s, "S-2", "Patient/1", "d2", "preliminary", 10);
+    put_report(s, "S-1", "Patient/1", digest, "preliminary", 11);
+    put_report(s, "S-9", "Patient/2", "d9", "final", 12);
+    CU_ASSERT_EQUAL(store_report_get(s, "S-1", &r), 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, digest);
+    CU_ASSERT_STRING_EQUAL(r.status, "preliminary");
+    CU_ASSERT_STRING_EQUAL(r.case_key, "Patient/1");
+    CU_ASSERT_EQUAL(r.written_ms, 11);
+    put_report(s, "S-1", "Patient/1", "d1b", "final", 20);
+    CU_ASSERT_EQUAL(store_report_get(s, "S-1", &r), 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, "d1b");
+    CU_ASSERT_STRING_EQUAL(r.status, "final");
+    CU_ASSERT_EQUAL(r.written_ms, 20);
+    struct reports_seen rs = {0};
+    CU_ASSERT_EQUAL(store_report_of_case(s, "Patient/1", collect_report, &rs), 2);
+    CU_ASSERT_EQUAL(rs.n, 2);
+    CU_ASSERT_STRING_EQUAL(rs.keys[0], "S-1");
+    CU_ASSERT_STRING_EQUAL(rs.r[0].status, "final");
+    CU_ASSERT_STRING_EQUAL(rs.keys[1], "S-2");
+    CU_ASSERT_EQUAL(rs.r[1].written_ms, 10);
+    /* report keys ("system|accession") may be longer than a case key */
+    char longkey[STORE_KEY_LEN + 200];
+    memset(longkey, 'r', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    put_report(s, longkey, "Patient/4", "dl", "final", 30);
+    CU_ASSERT_EQUAL(store_report_get(s, longkey, &r), 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, "dl");
+    struct reports_seen four = {0};
+    CU_ASSERT_EQUAL(store_report_of_case(s, "Patient/4", collect_report, &four), 1);
+    CU_ASSERT_EQUAL(strlen(four.long_key), sizeof longkey - 1);
+    struct reports_seen none = {0};
+    CU_ASSERT_EQUAL(store_report_of_case(s, "Patient/3", collect_report, &none), 0);
+    CU_ASSERT_EQUAL(none.n, 0);
+    store_close(s);
+}
+
+static void test_transactions(void)
+{
+    struct store *s = fresh("tx.db");
+    CU_ASSERT_FATAL(s != NULL);
+    char v[32];
+    CU_ASSERT_EQUAL(store_commit(s), -1); /* nothing open */
+    CU_ASSERT_EQUAL(store_begin(s), 0);
+    CU_ASSERT_EQUAL(store_begin(s), -1); /* no nesting */
+    CU_ASSERT_PTR_NOT_NULL(strstr(store_error(s), "already"));
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 0, 0), 0);
+    CU_ASSERT_EQUAL(store_meta_set(s, "k", "v"), 0);
+    CU_ASSERT_EQUAL(store_resolve_add(s, "Observation/1"), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/1", "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "1"), 1);
+    store_rollback(s);
+    int queued, resolving;
+    CU_ASSERT_EQUAL(store_counts(s, &queued, NULL, &resolving), 0);
+    CU_ASSERT_EQUAL(queued, 0);
+    CU_ASSERT_EQUAL(resolving, 0);
+    CU_ASSERT_EQUAL(store_meta_get(s, "k", v, sizeof v), 0);
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/1", v, sizeof v), 0);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "1", "1"), 1);
+    store_rollback(s); /* harmless with nothing open */
+    CU_ASSERT_EQUAL(store_begin(s), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/1", 0, 0), 0);
+    CU_ASSERT_EQUAL(store_meta_set(s, "k", "v"), 0);
+    CU_ASSERT_EQUAL(store_commit(s), 0);
+    CU_ASSERT_EQUAL(store_counts(s, &queued, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(queued, 1);
+    CU_ASSERT_EQUAL(store_meta_get(s, "k", v, sizeof v), 1);
+    store_close(s);
+}
+
+static void test_reopen(void)
+{
+    const char *path = db_path("reopen.db");
+    struct store *s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job j;
+    CU_ASSERT_EQUAL(store_meta_set(s, "cursor", "c1"), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/q", 10, 5), 0);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/d", 10, 5), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/d", &j));
+    CU_ASSERT_EQUAL(store_job_dead(s, &j, "gone", "{\"oo\":1}"), 0);
+    CU_ASSERT_EQUAL(store_resolve_add(s, "Observation/r"), 0);
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "r", "3"), 1);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/m", "Patient/q"), 0);
+    put_report(s, "S-r", "Patient/q", "dig", "final", 42);
+    store_close(s);
+
+    s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    char v[STORE_KEY_LEN];
+    CU_ASSERT_EQUAL(store_meta_get(s, "cursor", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "c1");
+    CU_ASSERT_FATAL(find_job(s, "Patient/q", &j));
+    CU_ASSERT_EQUAL(j.due_ms, 15);
+    struct dead_seen d = {0};
+    CU_ASSERT_EQUAL(store_dead_list(s, collect_dead, &d), 1);
+    CU_ASSERT_STRING_EQUAL(d.last.key, "Patient/d");
+    CU_ASSERT_STRING_EQUAL(d.last.error, "gone");
+    CU_ASSERT_STRING_EQUAL(d.last.outcome, "{\"oo\":1}");
+    char refs[2][STORE_KEY_LEN];
+    CU_ASSERT_EQUAL(store_resolve_list(s, refs, 2), 1);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Observation/r");
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "r", "3"), 0);
+    CU_ASSERT_EQUAL(store_member_get(s, "Observation/m", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "Patient/q");
+    struct store_report r;
+    CU_ASSERT_EQUAL(store_report_get(s, "S-r", &r), 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, "dig");
+    CU_ASSERT_EQUAL(r.written_ms, 42);
+    store_close(s);
+}
+
+/* ---- kill -9 in the middle of a stream of commits ---- */
+
+/* Child: commit job k and meta n = k for k = start, start+1, ..., writing k
+ * to fd after each commit. Never returns. */
+static void crash_child(const char *path, int fd, long start)
+{
+    char err[512];
+    struct store *s = store_open(path, err, sizeof err);
+    if (!s)
+        _exit(3);
+    for (long k = start; k < start + 1000000; k++) {
+        char key[64], val[32];
+        snprintf(key, sizeof key, "Patient/%ld", k);
+        snprintf(val, sizeof val, "%ld", k);
+        if (store_begin(s) != 0 || store_job_touch(s, key, k, 0) != 0 ||
+            store_meta_set(s, "n", val) != 0 || store_commit(s) != 0)
+            _exit(4);
+        if (write(fd, &k, sizeof k) != (ssize_t)sizeof k)
+            _exit(5);
+    }
+    _exit(0);
+}
+
+static int read_long(int fd, long *v)
+{
+    size_t got = 0;
+    while (got < sizeof *v) {
+        ssize_t r = read(fd, (char *)v + got, sizeof *v - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Start a child at start, read `reads` commits, wait delay_us, kill it;
+ * returns the last k reported committed (including those still in the
+ * pipe), or -2. */
+static long crash_round(const char *path, long start, int reads, long delay_us)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -2;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -2;
+    if (pid == 0) {
+        close(fds[0]);
+        crash_child(path, fds[1], start);
+    }
+    close(fds[1]);
+    long last = start - 1, v;
+    for (int i = 0; i < reads && read_long(fds[0], &v) == 0; i++)
+        last = v;
+    struct timespec d = {0, delay_us * 1000};
+    nanosleep(&d, NULL);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    while (read_long(fds[0], &v) == 0) /* committed before the kill */
+        last = v;
+    close(fds[0]);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? last : -2;
+}
+
+struct keys_seen {
+    long n;
+    unsigned char *have;
+};
+
+/* busy() that records every queued job and takes none */
+static int note_key(void *ctx, const char *key)
+{
+    struct keys_seen *ks = ctx;
+    long k = strtol(key + strlen("Patient/"), NULL, 10);
+    if (k >= 0 && k < ks->n)
+        ks->have[k] = 1;
+    return 1;
+}
+
+static int integrity_ok(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+             sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW &&
+             strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ok;
+}
+
+/* After a crash: every reported k is there, and meta n and the job count
+ * agree (each commit added one job and set n together). Returns n. */
+static long check_after_crash(const char *path, long last)
+{
+    struct store *s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    char v[32];
+    CU_ASSERT_EQUAL_FATAL(store_meta_get(s, "n", v, sizeof v), 1);
+    long n = strtol(v, NULL, 10);
+    CU_ASSERT(n >= last);
+    int queued = -1;
+    CU_ASSERT_EQUAL(store_counts(s, &queued, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(queued, n + 1);
+    struct keys_seen ks = {n + 1, calloc((size_t)n + 1, 1)};
+    CU_ASSERT_FATAL(ks.have != NULL);
+    struct store_job none;
+    CU_ASSERT_EQUAL(store_job_due(s, INT64_MAX, note_key, &ks, &none, 1), 0);
+    long missing = 0;
+    for (long k = 0; k <= n; k++)
+        missing += !ks.have[k];
+    CU_ASSERT_EQUAL(missing, 0);
+    free(ks.have);
+    store_close(s);
+    CU_ASSERT(integrity_ok(path));
+    return n;
+}
+
+static void test_crash(void)
+{
+    const char *path = db_path("crash.db");
+    CU_ASSERT_FATAL(path != NULL);
+    /* kill at different points: right after a commit, or a little later */
+    static const int reads[] = {3, 17, 40, 1, 5, 9};
+    static const long delay_us[] = {0, 300, 0, 1000, 2500, 7000};
+    long start = 0;
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        long last = crash_round(path, start, reads[i], delay_us[i]);
+        CU_ASSERT_FATAL(last >= start + reads[i] - 1);
+        start = check_after_crash(path, last) + 1;
+    }
+}
+
+/* ---- main ---- */
+
+static int make_scratch(int argc, char **argv)
+{
+    if (argc > 1) {
+        snprintf(scratch, sizeof scratch, "%s", argv[1]);
+        return 0;
+    }
+    snprintf(scratch, sizeof scratch, "/tmp/test_store.XXXXXX");
+    if (!mkdtemp(scratch)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    scratch_made = 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (make_scratch(argc, argv) != 0)
+        return 2;
+    CU_TestInfo tests[] = {{"unwritable path gives NULL and a message", test_open_unwritable},
+                           {"WAL, schema version, newer schema refused", test_pragmas_and_schema},
+                           {"meta", test_meta},
+                           {"touch: gen, due, settle cap (I10)", test_touch_settle},
+                           {"due: order, busy keys, max", test_due_order_busy},
+                           {"done only matches gen (I10)", test_done_gen},
+                           {"retry and backoff (I9)", test_retry},
+                           {"dead letters: list, replay one and all (I9)", test_dead_replay},
+                           {"touch revives a dead job", test_touch_revives_dead},
+                           {"resolve", test_resolve},
+                           {"seen versions: dedupe and prune (I3)", test_seen},
+                           {"members (I6)", test_member},
+                           {"reports (I8)", test_report},
+                           {"begin/rollback/commit", test_transactions},
+                           {"durable across close and open (I7)", test_reopen},
+                           {"kill -9 mid-transaction loses no commit (I7)", test_crash},
+                           CU_TEST_INFO_NULL};
+    int rc = test_run_suite("store", tests);
+    for (int i = 0; i < ndbs; i++)
+        unlink_db(dbs[i]);
+    if (scratch_made && rmdir(scratch) != 0)
+        perror(scratch);
+    return rc;
+}
