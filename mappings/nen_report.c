@@ -10,6 +10,7 @@
 #include "nen_report.h"
 
 #include "fhir_build.h"
+#include "fhir_tree.h"
 #include "fhir_uuid.h"
 #include "nen_report_text.h"
 
@@ -80,32 +81,27 @@ static json_object *tag_meta(struct ctx *c)
     return meta;
 }
 
-/* Add an entry: fullUrl, resource, request PUT url. Takes res. */
-static void add_entry(struct ctx *c, const char *full_url, json_object *res, const char *put_url)
+/* Add an entry: fullUrl "urn:uuid:X", the resource with id X, request
+ * "PUT Type/X". Takes res. Writing by a stable id, not by a conditional
+ * URL, keeps every write idempotent (I8) without the server's conditional
+ * transaction rules (Medplum refuses a transaction with conditional entries
+ * and more than 8 entries) and without racing on the shared Device. */
+static void add_entry(struct ctx *c, const char *full_url, json_object *res)
 {
+    const char *id = fhir_resource_id(res);
+    if (!id[0]) {
+        id = strncmp(full_url, "urn:uuid:", 9) == 0 ? full_url + 9 : full_url;
+        fhir_b_str(&c->b, res, "id", id);
+    }
+    char put[128];
+    snprintf(put, sizeof put, "%s/%s", fhir_resource_type(res), id);
     json_object *e = fhir_b_obj(&c->b), *req = fhir_b_obj(&c->b);
     fhir_b_str(&c->b, e, "fullUrl", full_url);
     fhir_b_set(&c->b, e, "resource", res);
     fhir_b_str(&c->b, req, "method", "PUT");
-    fhir_b_str(&c->b, req, "url", put_url);
+    fhir_b_str(&c->b, req, "url", put);
     fhir_b_set(&c->b, e, "request", req);
     fhir_b_push(&c->b, c->entries, e);
-}
-
-/* "Type?identifier=system|value", escaped; into buf. */
-static void conditional_url(struct ctx *c, const char *type, const char *system,
-                            const char *value, char *buf, size_t len)
-{
-    char ident[512];
-    snprintf(ident, sizeof ident, "%s|%s", system, value);
-    char *esc = fhir_url_escape(ident);
-    if (!esc) {
-        c->b.failed = 1;
-        buf[0] = '\0';
-        return;
-    }
-    snprintf(buf, len, "%s?identifier=%s", type, esc);
-    free(esc);
 }
 
 /* ---------- result values ---------- */
@@ -256,7 +252,7 @@ static void result_observation(struct ctx *c, int row)
 {
     const struct result_row *rw = &rows[row];
     struct fhir_build *b = &c->b;
-    char ident[300], put[700];
+    char ident[300];
     snprintf(ident, sizeof ident, "%s/%s", c->key, rw->role);
     json_object *obs = fhir_b_obj(b);
     fhir_b_str(b, obs, "resourceType", "Observation");
@@ -282,8 +278,7 @@ static void result_observation(struct ctx *c, int row)
         fhir_b_set(b, obs, "hasMember", mem);
     }
     derived_from(c, obs, rw->inputs);
-    conditional_url(c, "Observation", NEN_ID_SYSTEM "/result", ident, put, sizeof put);
-    add_entry(c, c->url[row], obs, put);
+    add_entry(c, c->url[row], obs);
 }
 
 /* ---------- text: conclusion and digest ---------- */
@@ -393,7 +388,6 @@ static int row_included(const struct nen_result *r, int row)
 static void diagnostic_report(struct ctx *c)
 {
     struct fhir_build *b = &c->b;
-    char put[700];
     json_object *dr = fhir_b_obj(b);
     fhir_b_str(b, dr, "resourceType", "DiagnosticReport");
     fhir_b_set(b, dr, "meta", tag_meta(c));
@@ -431,14 +425,12 @@ static void diagnostic_report(struct ctx *c)
             fhir_b_push(b, codes, fhir_b_cc(b, NEN_RESULT_SYSTEM, w, NULL, NULL));
     }
     fhir_b_set(b, dr, "conclusionCode", codes);
-    conditional_url(c, "DiagnosticReport", NEN_ID_SYSTEM "/report", c->key, put, sizeof put);
-    add_entry(c, c->url[URL_REPORT], dr, put);
+    add_entry(c, c->url[URL_REPORT], dr);
 }
 
 static void device(struct ctx *c)
 {
     struct fhir_build *b = &c->b;
-    char put[300];
     json_object *d = fhir_b_obj(b), *name = fhir_b_obj(b), *ver = fhir_b_obj(b);
     fhir_b_str(b, d, "resourceType", "Device");
     fhir_b_set(b, d, "meta", tag_meta(c));
@@ -449,14 +441,13 @@ static void device(struct ctx *c)
     fhir_b_set1(b, d, "deviceName", name);
     fhir_b_str(b, ver, "value", c->o->version);
     fhir_b_set1(b, d, "version", ver);
-    conditional_url(c, "Device", NEN_ID_SYSTEM "/device", "nenfhir", put, sizeof put);
-    add_entry(c, c->url[URL_DEVICE], d, put);
+    add_entry(c, c->url[URL_DEVICE], d);
 }
 
 static void provenance(struct ctx *c, const char *digest)
 {
     struct fhir_build *b = &c->b;
-    char id[64], put[80], name[400], display[64];
+    char id[64], name[400], display[64];
     snprintf(name, sizeof name, "%s/provenance/%s", c->key, digest);
     char h[65];
     if (fhir_sha256_hex(name, strlen(name), h) != 0)
@@ -498,8 +489,7 @@ static void provenance(struct ctx *c, const char *digest)
         fhir_b_set(b, p, "entity", ent);
     else
         json_object_put(ent);
-    snprintf(put, sizeof put, "Provenance/%s", id);
-    add_entry(c, c->url[URL_PROVENANCE], p, put);
+    add_entry(c, c->url[URL_PROVENANCE], p);
 }
 
 json_object *nen_report_bundle(const struct nen_extract *x, const struct nen_result *r,
@@ -514,8 +504,11 @@ json_object *nen_report_bundle(const struct nen_extract *x, const struct nen_res
     snprintf(c.key, sizeof c.key, "%s", x->case_value);
     for (int i = 0; i < ROW__COUNT + 3; i++) {
         char name[400], uuid[FHIR_UUID_LEN] = "";
-        snprintf(name, sizeof name, "%s|%s/%s", x->case_system, x->case_value,
-                 i < ROW__COUNT ? rows[i].role : extra[i - ROW__COUNT]);
+        if (i == URL_DEVICE) /* one Device for every case */
+            snprintf(name, sizeof name, "nenfhir/device");
+        else
+            snprintf(name, sizeof name, "%s|%s/%s", x->case_system, x->case_value,
+                     i < ROW__COUNT ? rows[i].role : extra[i - ROW__COUNT]);
         if (fhir_uuid_v5(NEN_ID_SYSTEM, name, uuid) != 0)
             c.b.failed = 1;
         snprintf(c.url[i], sizeof c.url[i], "urn:uuid:%s", uuid);

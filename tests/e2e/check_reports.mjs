@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-const reports = readFileSync(args.shift(), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const reports = readFileSync(args.shift(), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.identifier !== undefined);
 let copies = 0;
 if (args[0] === '--copies') {
   args.shift();

@@ -45,7 +45,7 @@ e2e_cleanup() {
 e2e_init() {
     E2E_NAME=$1
     NENFHIR=$2
-    E2E_CERTS=$3
+    E2E_CERTS=$(cd "$3" && pwd)
     E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nenfhir-e2e-$E2E_NAME.XXXXXX")
     trap e2e_cleanup EXIT
     [ -f "$E2E_CERTS/server.crt" ] || e2e_fail "no certificates in $E2E_CERTS"

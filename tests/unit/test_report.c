@@ -12,6 +12,7 @@
 #include "fhir_xml.h"
 #include "nen_report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,12 +77,19 @@ static void test_shape(void)
         CU_ASSERT_TRUE(fhir_has_tag(res, NEN_TAG_SYSTEM, NEN_TAG_CODE));
         CU_ASSERT_STRING_EQUAL(str(e, "request.method"), "PUT");
         CU_ASSERT_EQUAL(strncmp(str(e, "fullUrl"), "urn:uuid:", 9), 0);
+        /* written by stable id: PUT Type/id, the id is the fullUrl's uuid
+         * (Provenance: its own content-derived id) */
+        char want[160];
+        snprintf(want, sizeof want, "%s/%s", str(res, "resourceType"), str(res, "id"));
+        CU_ASSERT_STRING_EQUAL(str(e, "request.url"), want);
+        if (strcmp(str(res, "resourceType"), "Provenance") != 0)
+            CU_ASSERT_STRING_EQUAL(str(res, "id"), str(e, "fullUrl") + 9);
     }
     json_object *dr = entry_of(b, "DiagnosticReport", 0);
     CU_ASSERT_FATAL(dr != NULL);
-    CU_ASSERT_STRING_EQUAL(str(dr, "request.url"),
-                           "DiagnosticReport?identifier=https%3A%2F%2Fnenfhir.org%2Ffhir%2Fid%2Freport%7CS26-006382");
     json_object *res = fhir_member(dr, "resource");
+    CU_ASSERT_STRING_EQUAL(str(res, "identifier.system"), NEN_ID_SYSTEM "/report");
+    CU_ASSERT_STRING_EQUAL(str(res, "identifier.value"), "S26-006382");
     CU_ASSERT_STRING_EQUAL(str(res, "status"), "final");
     CU_ASSERT_STRING_EQUAL(str(res, "code.coding.code"), "60568-3");
     CU_ASSERT_STRING_EQUAL(str(res, "category.coding.code"), "LP7839-6");
