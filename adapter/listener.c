@@ -204,6 +204,9 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
         reply_outcome(req, 400, "invalid", err.msg);
         return;
     }
+    LOG_DEBUG("notification %s %s (%s, %zu bytes): %d event(s)", method,
+              subpath[0] ? subpath : "/", rq.content_type ? rq.content_type : "no body", len,
+              b.nevent);
     int catchup = 0;
     if (intake_batch(d, &b, &catchup) != 0) {
         notify_batch_free(&b);

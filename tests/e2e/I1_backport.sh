@@ -10,7 +10,7 @@ ctype=${4:-application/fhir+json}
 e2e_init "I1_backport_$payload" "$1" "$2"
 e2e_start_server
 e2e_config subscription.mode=backport subscription.payload="$payload" subscription.content_type="$ctype"
-e2e_start_daemon
+e2e_start_daemon --debug
 grep -q "handshake" "$E2E_DIR/server.log" "$E2E_DIR/daemon.log" 2>/dev/null ||
     e2e_control deliveries | grep -q handshake || e2e_fail "no handshake was delivered"
 e2e_lis post "$E2E_ROOT"/examples/fhir/gastric-type3.json "$E2E_ROOT"/examples/fhir/ileum-mesenteric-mass.json \
@@ -19,5 +19,10 @@ e2e_wait_reports 3
 e2e_check_examples "$E2E_ROOT"/examples/fhir/gastric-type3.json "$E2E_ROOT"/examples/fhir/ileum-mesenteric-mass.json \
     "$E2E_ROOT"/examples/fhir/rectum-small.json
 grep -q "REPORT S.* preliminary" "$E2E_DIR/reports.txt" || e2e_fail "rectum-small (no nodes) should be preliminary"
+if [ "$ctype" = application/fhir+xml ]; then
+    grep -q "notification POST / (application/fhir+xml" "$E2E_DIR/daemon.log" ||
+        e2e_fail "no XML notification was received"
+fi
 e2e_assert_quiet 3
+e2e_finish
 e2e_pass "backport $payload ($ctype): handshake, 3 cases reported"

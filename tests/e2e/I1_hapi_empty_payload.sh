@@ -15,4 +15,5 @@ e2e_check_examples "$E2E_ROOT"/examples/fhir/gastric-type1.json "$E2E_ROOT"/exam
 pings=$(e2e_control deliveries | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(JSON.parse(s).filter(x=>x.method==="POST").length)})')
 [ "$pings" -gt 10 ] || e2e_fail "expected bodiless POSTs, saw $pings"
 e2e_assert_quiet 3
+e2e_finish
 e2e_pass "3 cases reported from $pings bodiless pings via catch-up queries"

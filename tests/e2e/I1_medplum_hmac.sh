@@ -16,4 +16,5 @@ e2e_check_examples "$E2E_ROOT"/examples/fhir/lung-atypical-carcinoid.json \
 signed=$(e2e_control deliveries | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(JSON.parse(s).filter(x=>x.style==="medplum"&&x.status===200).length)})')
 [ "$signed" -gt 10 ] || e2e_fail "expected accepted Medplum deliveries, saw $signed"
 e2e_assert_quiet 2
+e2e_finish
 e2e_pass "2 cases reported from $signed HMAC-signed Medplum notifications"

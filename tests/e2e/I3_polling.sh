@@ -19,4 +19,5 @@ subs=$(e2e_lis count --type Subscription)
 sleep 3
 n=$(grep -c "writing .* report" "$E2E_DIR/daemon.log")
 [ "$n" -le 6 ] || e2e_fail "polling rewrote reports: $n writes for 3 cases"
+e2e_finish
 e2e_pass "3 cases reported by polling with paging; $n report writes"

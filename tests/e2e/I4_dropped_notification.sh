@@ -29,4 +29,5 @@ e2e_wait_reports 3 "" 60
 e2e_check_examples "$E2E_ROOT"/examples/fhir/minen.json
 after=$(grep -c "changed input(s) found" "$E2E_DIR/daemon.log" || true)
 [ "$after" -gt "$before" ] || e2e_fail "the periodic catch-up did not find the dropped case"
+e2e_finish
 e2e_pass "dropped notifications recovered: by the event-number gap (backport) and by the periodic catch-up (rest-hook)"

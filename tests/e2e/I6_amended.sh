@@ -36,4 +36,5 @@ done
 [ "$v4" != "$v3" ] || e2e_fail "a retracted input did not change the report"
 grep -q "amended" "$E2E_DIR/reports3.txt" || e2e_fail "after the retraction the report should stay amended"
 grep -q "grade=G3" "$E2E_DIR/reports3.txt" && e2e_fail "the retracted Ki-67 is still used"
+e2e_finish
 e2e_pass "final -> amended (Ki-67 1.5% -> 25%: G1 -> G3) -> amended again on retraction; unchanged input writes nothing"

@@ -29,4 +29,5 @@ e2e_check_examples --copies 25 "${files[@]}"
 count=$(e2e_control 'counts?type=DiagnosticReport' | tr -dc '0-9')
 [ "$count" = "200" ] || e2e_fail "the server holds $count DiagnosticReports for 200 cases"
 grep -q "^duplicates: 0" "$E2E_DIR/reports.txt" || e2e_fail "duplicate reports: $(grep duplicates "$E2E_DIR/reports.txt")"
+e2e_finish
 e2e_pass "kill -9 mid-stream: exactly 200 reports for 200 cases, no duplicates"

@@ -18,4 +18,6 @@ e2e_check_examples --copies 3 "$E2E_ROOT"/examples/fhir/gastric-type1.json "$E2E
 e2e_check_examples --copies 2 "$E2E_ROOT"/examples/fhir/lung-atypical-carcinoid.json
 dead=$(e2e_metric nenfhir_queue_dead)
 [ "$dead" = "0" ] || e2e_fail "$dead dead letters after an outage"
-e2e_pass "30 s outage: 8 cases reported, $(e2e_metric nenfhir_write_retries_total) retried attempts, 0 dead letters"
+retries=$(e2e_metric nenfhir_write_retries_total)
+e2e_finish
+e2e_pass "30 s outage: 8 cases reported, $retries retried attempts, 0 dead letters"

@@ -114,7 +114,7 @@ e2e_config() {
 # appended across restarts), waits until its Subscription is in place
 # (/healthz says ok) or, in poll mode, until it has started.
 e2e_start_daemon() {
-    "$NENFHIR" run -c "$E2E_DIR/nenfhir.conf" "$@" >>"$E2E_DIR/daemon.log" 2>&1 &
+    ${NENFHIR_WRAP:-} "$NENFHIR" run -c "$E2E_DIR/nenfhir.conf" "$@" >>"$E2E_DIR/daemon.log" 2>&1 &
     E2E_DAEMON_PID=$!
     local i
     for i in $(seq 1 150); do
@@ -131,8 +131,17 @@ e2e_start_daemon() {
 
 e2e_kill_daemon() {
     kill "-${1:-TERM}" "$E2E_DAEMON_PID" 2>/dev/null || true
-    wait "$E2E_DAEMON_PID" 2>/dev/null || true
+    E2E_DAEMON_RC=0
+    wait "$E2E_DAEMON_PID" 2>/dev/null || E2E_DAEMON_RC=$?
     E2E_DAEMON_PID=
+}
+
+# e2e_finish: stop the daemon with SIGTERM; it must drain and exit 0 (under
+# NENFHIR_WRAP=valgrind or an ASan build this also proves no leak or error).
+e2e_finish() {
+    e2e_kill_daemon TERM
+    [ "$E2E_DAEMON_RC" = 0 ] || e2e_fail "the daemon exited with status $E2E_DAEMON_RC on SIGTERM"
+    grep -q "stopped:" "$E2E_DIR/daemon.log" || e2e_fail "the daemon did not log its stop"
 }
 
 # e2e_curl_listener PATH [curl args...]: GET/POST to the daemon's listener.
