@@ -95,7 +95,9 @@ e2e_config() {
         [report.performer]=Organization/pathology-lab [report.performer_display]="Pathology laboratory"
     )
     local line
-    for line in "$@"; do
+    # E2E_EXTRA_CONFIG: more "section.key=value" words from the environment
+    # shellcheck disable=SC2086
+    for line in "$@" ${E2E_EXTRA_CONFIG:-}; do
         if [ "${line#*=}" = "" ]; then unset "kv[${line%%=*}]"; else kv[${line%%=*}]=${line#*=}; fi
     done
     local sec key out=""
