@@ -1,0 +1,160 @@
+// The test server's FHIR engine: @medplum/fhir-router's FhirRouter over an
+// in-memory repository. All FHIR REST semantics (read, vread, search, history,
+// conditional create/update/delete, batch and transaction with urn:uuid
+// references) are fhir-router's. This module only adds what a server around it
+// needs:
+//   - writes run one at a time, and each reports the changes it made
+//     (create / update / delete with the stored resource), in commit order,
+//     for subscriptions;
+//   - transactions are all or nothing (MemoryRepository has no rollback);
+//   - versionId counts 1, 2, 3 and lastUpdated is always the server's clock;
+//     an update that changes nothing stores no new version (as HAPI and Medplum);
+//   - search results get fullUrl and absolute self/next links (fhir-router
+//     returns none), paging with _offset;
+//   - GET metadata returns a small CapabilityStatement.
+
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { allOk, deepClone, deepEquals, formatSearchQuery, parseSearchRequest } from '@medplum/core';
+
+class ServerRepository extends MemoryRepository {
+  changes = [];
+
+  // Every write ends here: create, and (through MemoryRepository) update and patch.
+  async createResource(resource) {
+    const { resourceType, id } = resource;
+    const current = id ? this.resources.get(resourceType)?.get(id) : undefined;
+    if (current && deepEquals(current, { ...resource, meta: { ...resource.meta, ...pick(current.meta) } })) {
+      return deepClone(current);
+    }
+    const versions = id ? (this.history.get(resourceType)?.get(id)?.length ?? 0) : 0;
+    const meta = { ...resource.meta, versionId: String(versions + 1), lastUpdated: new Date().toISOString() };
+    // resourceType, id and meta first, as servers write them
+    const stored = await super.createResource(
+      Object.assign({ resourceType, id: id ?? this.generateId(), meta }, resource, { meta })
+    );
+    this.changes.push({ action: current ? 'update' : 'create', resource: deepClone(stored), time: meta.lastUpdated });
+    return stored;
+  }
+
+  async deleteResource(resourceType, id) {
+    const current = this.resources.get(resourceType)?.get(id);
+    await super.deleteResource(resourceType, id);
+    this.changes.push({ action: 'delete', resource: deepClone(current), time: new Date().toISOString() });
+  }
+
+  // MemoryRepository.readHistory reverses its stored version list in place; undo that.
+  async readHistory(resourceType, id) {
+    const versions = this.history.get(resourceType)?.get(id);
+    const order = versions?.slice();
+    try {
+      return await super.readHistory(resourceType, id);
+    } finally {
+      if (versions) versions.splice(0, versions.length, ...order);
+    }
+  }
+
+  async withTransaction(callback) {
+    const resources = new Map([...this.resources].map(([type, byId]) => [type, new Map(byId)]));
+    const history = new Map(
+      [...this.history].map(([type, byId]) => [type, new Map([...byId].map(([id, v]) => [id, v.slice()]))])
+    );
+    const mark = this.changes.length;
+    try {
+      return await callback(undefined);
+    } catch (err) {
+      replaceMap(this.resources, resources);
+      replaceMap(this.history, history);
+      this.changes.length = mark;
+      throw err;
+    }
+  }
+
+  takeChanges() {
+    return this.changes.splice(0);
+  }
+}
+
+const pick = (meta) => ({ versionId: meta?.versionId, lastUpdated: meta?.lastUpdated });
+
+function replaceMap(target, source) {
+  target.clear();
+  for (const [k, v] of source) target.set(k, v);
+}
+
+const capabilities = async () => [
+  allOk,
+  {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    software: { name: 'nenfhir test FHIR server (@medplum/fhir-router)' },
+    fhirVersion: '4.0.1',
+    format: ['json', 'xml'],
+    rest: [{ mode: 'server', interaction: [{ code: 'transaction' }, { code: 'batch' }] }],
+  },
+];
+
+export class FhirStore {
+  // onCommit(changes, sent): see exclusive().
+  constructor({ onCommit }) {
+    this.onCommit = onCommit;
+    this.repo = new ServerRepository();
+    this.router = new FhirRouter();
+    this.router.add('GET', 'metadata', capabilities);
+    this.tail = Promise.resolve();
+  }
+
+  // Runs fn(repo) with no other write in between and resolves to its result.
+  // The changes it made go to onCommit(changes, sent), in commit order; `sent`
+  // resolves once the client has its answer.
+  exclusive(fn, sent = Promise.resolve()) {
+    const run = this.tail.then(async () => {
+      try {
+        return await fn(this.repo);
+      } finally {
+        const changes = this.repo.takeChanges();
+        if (changes.length) this.onCommit(changes, sent);
+      }
+    });
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  // One FHIR request; resolves to fhir-router's FhirResponse. path is relative
+  // to the base ('' or 'Observation/1'), query a URLSearchParams.
+  async handle({ method, path, query, body, headers, base, sent }) {
+    const url = path + (String(query) ? `?${query}` : '');
+    const req = { method, url, pathname: '', body, params: {}, query: {}, headers, config: { transactions: true } };
+    const run = () => this.router.handleRequest(req, this.repo);
+    const response = method === 'GET' ? await run() : await this.exclusive(run, sent);
+    const bundle = response[1];
+    if (method === 'GET' && bundle?.resourceType === 'Bundle' && bundle.type === 'searchset' && req.params.resourceType) {
+      addSearchLinks(bundle, req.params.resourceType, req.query, base);
+    }
+    return response;
+  }
+
+  async count(resourceType) {
+    const bundle = await this.repo.search({ resourceType, count: 0, total: 'accurate' });
+    return bundle.total ?? 0;
+  }
+
+  subscriptions() {
+    return this.repo.searchResources({ resourceType: 'Subscription' });
+  }
+}
+
+function addSearchLinks(bundle, resourceType, query, base) {
+  const search = parseSearchRequest(resourceType, query);
+  const typeUrl = `${base}/${resourceType}`;
+  bundle.link = [{ relation: 'self', url: typeUrl + formatSearchQuery(search) }];
+  const offset = search.offset ?? 0;
+  if (search.count > 0 && offset + search.count < (bundle.total ?? 0)) {
+    bundle.link.push({ relation: 'next', url: typeUrl + formatSearchQuery({ ...search, offset: offset + search.count }) });
+  }
+  for (const entry of bundle.entry ?? []) {
+    entry.fullUrl = `${typeUrl}/${entry.resource.id}`;
+    entry.search = { mode: 'match' };
+  }
+}

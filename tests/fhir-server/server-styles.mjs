@@ -1,0 +1,140 @@
+// How a rest-hook notification looks on the wire, in the three styles the test
+// server imitates. Each builder returns { method, url, headers, body }.
+//
+//   hapi     (R4 criteria) no channel.payload: bodiless POST {endpoint}; with a
+//            payload: PUT {endpoint}/{Type}/{id} carrying the resource, DELETE
+//            {endpoint}/{Type}/{id} on delete. Sends channel.header.
+//   medplum  (R4 criteria) POST {endpoint} with the resource JSON ({} on delete,
+//            plus X-Medplum-Deleted-Resource), X-Signature = hex HMAC-SHA256 of the
+//            body with the subscription-secret extension. Does NOT send
+//            channel.header, so tests prove the signature alone suffices.
+//   backport (Subscriptions Backport IG, R4) POST {endpoint} with a history
+//            Bundle: a SubscriptionStatus Parameters, then the focus entries as
+//            the payload content asks (empty | id-only | full-resource). Sends
+//            channel.header.
+//
+// A change is { action: create|update|delete, resource, time } from fhir-store.mjs.
+
+import { createHmac, randomUUID } from 'node:crypto';
+import { getExtensionValue } from '@medplum/core';
+import { formatOf, serialize } from './fhir-format.mjs';
+
+const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
+const BACKPORT_PROFILE = `${BACKPORT}/backport-subscription`;
+const FILTER_EXT = `${BACKPORT}/backport-filter-criteria`;
+const CONTENT_EXT = `${BACKPORT}/backport-payload-content`;
+const HEARTBEAT_EXT = `${BACKPORT}/backport-heartbeat-period`;
+const NOTIFICATION_PROFILE = `${BACKPORT}/backport-subscription-notification-r4`;
+const STATUS_PROFILE = `${BACKPORT}/backport-subscription-status-r4`;
+const STYLE_EXT = 'https://nenfhir.org/test/StructureDefinition/notification-style';
+const SECRET_EXT = 'https://www.medplum.com/fhir/StructureDefinition/subscription-secret';
+
+export const isBackport = (sub) => (sub.meta?.profile ?? []).includes(BACKPORT_PROFILE);
+
+// 'hapi' | 'medplum' | 'backport'
+export function styleOf(sub, defaultStyle) {
+  if (isBackport(sub)) return 'backport';
+  const chosen = getExtensionValue(sub, STYLE_EXT);
+  return chosen === 'hapi' || chosen === 'medplum' ? chosen : defaultStyle;
+}
+
+export const filterCriteria = (sub) =>
+  (sub._criteria?.extension ?? []).filter((e) => e.url === FILTER_EXT && e.valueString).map((e) => e.valueString);
+
+export const heartbeatSeconds = (sub) => getExtensionValue(sub.channel, HEARTBEAT_EXT) ?? 0;
+
+const payloadContent = (sub) => getExtensionValue(sub.channel?._payload, CONTENT_EXT) ?? 'id-only';
+
+// channel.header entries ("Name: value") as a headers object.
+function channelHeaders(sub) {
+  const headers = {};
+  for (const line of sub.channel?.header ?? []) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+const endpointPlus = (endpoint, path) => `${endpoint.replace(/\/+$/, '')}/${path}`;
+
+export function hapiRequest(sub, { action, resource }) {
+  const { endpoint, payload } = sub.channel;
+  const headers = channelHeaders(sub);
+  if (!payload) return { method: 'POST', url: endpoint, headers, body: null };
+  const url = endpointPlus(endpoint, `${resource.resourceType}/${resource.id}`);
+  if (action === 'delete') return { method: 'DELETE', url, headers, body: null };
+  const { body, contentType } = serialize(resource, formatOf(payload) ?? 'json');
+  return { method: 'PUT', url, headers: { ...headers, 'Content-Type': contentType }, body };
+}
+
+export function medplumRequest(sub, { action, resource }) {
+  const body = action === 'delete' ? '{}' : JSON.stringify(resource);
+  const headers = {
+    'Content-Type': 'application/fhir+json',
+    'X-Medplum-Subscription': sub.id,
+    'X-Medplum-Interaction': action,
+  };
+  if (action === 'delete') headers['X-Medplum-Deleted-Resource'] = `${resource.resourceType}/${resource.id}`;
+  const secret = getExtensionValue(sub, SECRET_EXT);
+  if (typeof secret === 'string' && secret) headers['X-Signature'] = createHmac('sha256', secret).update(body).digest('hex');
+  return { method: 'POST', url: sub.channel.endpoint, headers, body };
+}
+
+// A backport notification. type: handshake | heartbeat | event-notification;
+// status: the subscription's status to report; eventsSince: the subscription's
+// event count; event and change only for event-notification.
+export function backportRequest(sub, { type, status, eventsSince, event, change, base }) {
+  const subscriptionUrl = `${base}/Subscription/${sub.id}`;
+  const parameter = [
+    { name: 'subscription', valueReference: { reference: subscriptionUrl } },
+    { name: 'topic', valueCanonical: sub.criteria },
+    { name: 'status', valueCode: status },
+    { name: 'type', valueCode: type },
+    { name: 'events-since-subscription-start', valueString: String(eventsSince) },
+  ];
+  const focusEntries = [];
+  if (change) {
+    const content = payloadContent(sub);
+    const { resourceType, id } = change.resource;
+    const focusUrl = `${base}/${resourceType}/${id}`;
+    const part = [
+      { name: 'event-number', valueString: String(event) },
+      { name: 'timestamp', valueInstant: change.time },
+    ];
+    if (content !== 'empty') {
+      part.push({ name: 'focus', valueReference: { reference: focusUrl } });
+      focusEntries.push(focusEntry(change, focusUrl, content === 'full-resource'));
+    }
+    parameter.push({ name: 'notification-event', part });
+  }
+  const statusId = randomUUID();
+  const bundle = {
+    resourceType: 'Bundle',
+    id: randomUUID(),
+    meta: { profile: [NOTIFICATION_PROFILE] },
+    type: 'history',
+    timestamp: new Date().toISOString(),
+    entry: [
+      {
+        fullUrl: `urn:uuid:${statusId}`,
+        resource: { resourceType: 'Parameters', id: statusId, meta: { profile: [STATUS_PROFILE] }, parameter },
+        request: { method: 'GET', url: `${subscriptionUrl}/$status` },
+        response: { status: '200' },
+      },
+      ...focusEntries,
+    ],
+  };
+  const { body, contentType } = serialize(bundle, formatOf(sub.channel.payload) ?? 'json');
+  return { method: 'POST', url: sub.channel.endpoint, headers: { ...channelHeaders(sub), 'Content-Type': contentType }, body };
+}
+
+// A history entry for the changed resource (a history Bundle needs request and response).
+function focusEntry({ action, resource }, fullUrl, withResource) {
+  const ref = `${resource.resourceType}/${resource.id}`;
+  const [request, status] = {
+    create: [{ method: 'POST', url: resource.resourceType }, '201'],
+    update: [{ method: 'PUT', url: ref }, '200'],
+    delete: [{ method: 'DELETE', url: ref }, '204'],
+  }[action];
+  return { fullUrl, ...(withResource && action !== 'delete' ? { resource } : {}), request, response: { status } };
+}

@@ -1,0 +1,318 @@
+#!/usr/bin/env node
+// The nenfhir test FHIR server: a real FHIR R4 engine (@medplum/fhir-router over
+// an in-memory repository) on HTTPS, which sends rest-hook subscription
+// notifications the way HAPI, Medplum and the Subscriptions Backport IG do, and
+// has fault-injection controls under /_test/ for end-to-end tests.
+// See README.md in this folder for the options, controls and styles.
+//
+// This file: command line, the HTTPS listener, the /fhir request path (bearer
+// token, fail/reject controls, body formats, validation, fhir-store), /_test/
+// dispatch, going down and coming back, shutdown.
+
+import fs from 'node:fs';
+import https from 'node:https';
+import { parseArgs } from 'node:util';
+import { getStatus } from '@medplum/core';
+import { FormatError, parseBody, responseFormat, serialize } from './fhir-format.mjs';
+import { FhirStore } from './fhir-store.mjs';
+import { loadR4Definitions, writeErrors } from './fhir-validation.mjs';
+import { Controls, handleTestRequest } from './server-controls.mjs';
+import { Deliveries } from './server-delivery.mjs';
+import { Notifier } from './server-notify.mjs';
+
+const USAGE = `usage: node server.mjs --cert FILE --key FILE [--ca FILE] [--require-client-cert]
+       [--host 127.0.0.1] [--port 0] [--port-file FILE] [--style hapi|medplum]
+       [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--token-file FILE] [--quiet]`;
+const MAX_BODY = 32 * 1024 * 1024;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+
+function die(message) {
+  process.stderr.write(`server: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        ca: { type: 'string' },
+        'require-client-cert': { type: 'boolean', default: false },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '0' },
+        'port-file': { type: 'string' },
+        style: { type: 'string', default: 'hapi' },
+        'delivery-retries': { type: 'string', default: '2' },
+        'delivery-retry-delay-ms': { type: 'string', default: '500' },
+        'token-file': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    die(err.message);
+  }
+  if (!values.cert || !values.key) die('--cert and --key are required');
+  if (values['require-client-cert'] && !values.ca) die('--require-client-cert needs --ca');
+  if (!['hapi', 'medplum'].includes(values.style)) die('--style must be hapi or medplum');
+  const int = (name) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 0) die(`--${name} must be a non-negative integer`);
+    return n;
+  };
+  const read = (name) => {
+    try {
+      return fs.readFileSync(values[name]);
+    } catch (err) {
+      return die(`--${name}: ${err.message}`);
+    }
+  };
+  return {
+    cert: read('cert'),
+    key: read('key'),
+    ca: values.ca ? read('ca') : undefined,
+    requireClientCert: values['require-client-cert'],
+    host: values.host,
+    port: int('port'),
+    portFile: values['port-file'],
+    style: values.style,
+    retries: int('delivery-retries'),
+    retryDelayMs: int('delivery-retry-delay-ms'),
+    token: values['token-file'] ? read('token-file').toString('utf8').trim() : undefined,
+    quiet: values.quiet,
+  };
+}
+
+const opts = parseOptions();
+const log = (line) => process.stderr.write(`${line}\n`);
+const chatter = opts.quiet ? () => {} : log;
+
+loadR4Definitions({ searchParameters: true });
+const store = new FhirStore({ onCommit: (changes, sent) => notifier.commit(changes, sent) });
+const controls = new Controls();
+const deliveries = new Deliveries({ ...opts, log: chatter });
+let base; // https://host:port/fhir, known once listening
+const notifier = new Notifier({ store, deliveries, controls, defaultStyle: opts.style, base: () => base, log });
+
+// ---------------------------------------------------------------------------
+// Requests
+
+const outcome = (status, code, diagnostics, expression) => ({
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: status >= 500 ? 'fatal' : 'error', code, diagnostics, ...(expression ? { expression: [expression] } : {}) }],
+});
+
+// The request body; past MAX_BODY the rest is read and discarded, and the
+// promise rejects with a 413 FormatError.
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) chunks.push(chunk);
+    });
+    req.on('end', () =>
+      size > MAX_BODY
+        ? reject(new FormatError(413, `Request body larger than ${MAX_BODY} bytes`))
+        : resolve(Buffer.concat(chunks))
+    );
+    req.on('error', reject);
+  });
+}
+
+// The resource types a write touches, for reject-writes: [{ resourceType, expression }].
+function typesWritten(path, body) {
+  const out = [];
+  const fromUrl = (url, expression) => {
+    const type = String(url ?? '').split(/[/?]/)[0];
+    if (/^[A-Z][A-Za-z]+$/.test(type)) out.push({ resourceType: type, expression });
+  };
+  fromUrl(path, path.split(/[/?]/)[0]);
+  if (body?.resourceType) out.push({ resourceType: body.resourceType, expression: body.resourceType });
+  if (body?.resourceType === 'Bundle') {
+    (body.entry ?? []).forEach((entry, i) => {
+      if (entry?.resource?.resourceType) {
+        out.push({ resourceType: entry.resource.resourceType, expression: `Bundle.entry[${i}].resource` });
+      }
+      fromUrl(entry?.request?.url, `Bundle.entry[${i}].request.url`);
+    });
+  }
+  return out;
+}
+
+function resourceHeaders(resource, status) {
+  const { resourceType, id, meta } = resource ?? {};
+  if (!id || !meta?.versionId || resourceType === 'Bundle' || resourceType === 'OperationOutcome') return {};
+  const headers = { ETag: `W/"${meta.versionId}"`, 'Last-Modified': new Date(meta.lastUpdated).toUTCString() };
+  if (status === 201) headers.Location = `${base}/${resourceType}/${id}/_history/${meta.versionId}`;
+  return headers;
+}
+
+async function handleFhir(req, res, url) {
+  const format = responseFormat(url.searchParams.get('_format'), req.headers.accept, req.headers['content-type']);
+  const send = (status, resource, headers = {}) => {
+    const { body, contentType } = serialize(resource, format);
+    res.writeHead(status, { ...headers, 'Content-Type': contentType });
+    res.end(body);
+  };
+
+  if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
+    return send(401, outcome(401, 'login', 'Missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
+  }
+  const method = req.method;
+  const isWrite = WRITE_METHODS.has(method);
+  const failure = isWrite && controls.writeFailure();
+  if (failure) {
+    const headers = failure.retryAfter === undefined ? {} : { 'Retry-After': String(failure.retryAfter) };
+    return send(failure.status, outcome(failure.status, 'transient', 'Writes are failing (test control /_test/fail-writes)'), headers);
+  }
+
+  let body;
+  try {
+    body = parseBody(await readBody(req), req.headers['content-type']);
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    return send(err.status, outcome(err.status, err.status === 413 ? 'too-costly' : 'structure', err.message));
+  }
+  const path = url.pathname.slice('/fhir'.length).replace(/^\/+|\/+$/g, '');
+  const query = new URLSearchParams(url.searchParams);
+  query.delete('_format');
+  query.delete('_pretty');
+
+  if (isWrite) {
+    if ((method === 'POST' || method === 'PUT') && typeof body?.resourceType !== 'string') {
+      return send(400, outcome(400, 'structure', 'Request body is not a FHIR resource'));
+    }
+    const rejected = controls.takeReject(typesWritten(path, body));
+    if (rejected) {
+      const text = `${rejected.resourceType} rejected by the test control /_test/reject-writes`;
+      return send(400, outcome(400, 'processing', text, rejected.expression));
+    }
+    if (method === 'POST' || method === 'PUT') {
+      const issues = writeErrors(body);
+      if (issues.length) return send(400, { resourceType: 'OperationOutcome', issue: issues });
+    }
+  }
+
+  const sent = new Promise((resolve) => res.on('close', resolve));
+  const [result, resource] = await store.handle({ method, path, query, body, headers: req.headers, base, sent });
+  const status = getStatus(result);
+  send(status, resource ?? result, resourceHeaders(resource, status));
+}
+
+async function handleTest(req, res, url) {
+  const raw = (await readBody(req)).toString('utf8');
+  let body;
+  try {
+    body = raw.trim() ? JSON.parse(raw) : undefined;
+  } catch (err) {
+    throw new FormatError(400, `Cannot parse JSON body: ${err.message}`);
+  }
+  const name = url.pathname.slice('/_test/'.length);
+  const answer = await handleTestRequest(
+    { method: req.method, name, query: url.searchParams, body },
+    { controls, store, deliveries, goDown }
+  );
+  if (answer.after) res.on('finish', () => setTimeout(answer.after, 20));
+  res.writeHead(answer.status, { 'Content-Type': 'application/json', ...(answer.after ? { Connection: 'close' } : {}) });
+  res.end(JSON.stringify(answer.body));
+}
+
+async function handle(req, res) {
+  const started = Date.now();
+  res.on('finish', () => chatter(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
+  const url = new URL(req.url, 'https://server');
+  try {
+    if (url.pathname.startsWith('/_test/')) await handleTest(req, res, url);
+    else if (url.pathname === '/fhir' || url.pathname.startsWith('/fhir/')) await handleFhir(req, res, url);
+    else {
+      res.writeHead(404, { 'Content-Type': 'application/fhir+json' });
+      res.end(JSON.stringify(outcome(404, 'not-found', `No such path: ${url.pathname} (the FHIR base is /fhir)`)));
+    }
+  } catch (err) {
+    const status = err instanceof FormatError ? err.status : 500;
+    if (status === 500) log(`${req.method} ${req.url}: ${err.stack}`);
+    if (res.headersSent) return res.destroy();
+    res.writeHead(status, { 'Content-Type': 'application/fhir+json', Connection: 'close' });
+    res.end(JSON.stringify(outcome(status, status === 500 ? 'exception' : 'invalid', err.message)));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Listening, going down, shutdown
+
+const server = https.createServer({
+  cert: opts.cert,
+  key: opts.key,
+  ca: opts.ca,
+  requestCert: opts.requireClientCert,
+  rejectUnauthorized: opts.requireClientCert,
+});
+server.on('request', handle);
+const sockets = new Set();
+server.on('connection', (socket) => {
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+});
+
+let port = opts.port;
+let upTimer;
+
+function closeAll() {
+  server.close();
+  for (const socket of sockets) socket.destroy();
+}
+
+// Stop listening and cut every connection; listen again on the same port after `seconds`.
+function goDown(seconds) {
+  if (!server.listening) return;
+  closeAll();
+  log(`down for ${seconds}s`);
+  upTimer = setTimeout(listenAgain, seconds * 1000);
+}
+
+function listenAgain() {
+  const onError = (err) => {
+    server.off('listening', onListening);
+    log(`cannot listen again on port ${port}: ${err.message}; retrying`);
+    upTimer = setTimeout(listenAgain, 200);
+  };
+  const onListening = () => {
+    server.off('error', onError);
+    log(`listening again on port ${port}`);
+  };
+  server.once('error', onError);
+  server.once('listening', onListening);
+  server.listen(port, opts.host);
+}
+
+function startupError(err) {
+  log(`server: cannot listen on ${opts.host}:${opts.port}: ${err.message}`);
+  process.exit(1);
+}
+
+server.once('error', startupError);
+server.once('listening', () => {
+  server.off('error', startupError);
+  port = server.address().port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  base = `https://${host}:${port}/fhir`;
+  if (opts.portFile) {
+    fs.writeFileSync(`${opts.portFile}.tmp`, `${port}\n`);
+    fs.renameSync(`${opts.portFile}.tmp`, opts.portFile);
+  }
+  process.stdout.write(`${JSON.stringify({ base, port })}\n`);
+  notifier.startHeartbeats();
+});
+server.listen(port, opts.host);
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => {
+    notifier.stopHeartbeats();
+    clearTimeout(upTimer);
+    closeAll();
+    process.exit(0);
+  });
+}
