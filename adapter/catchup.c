@@ -37,6 +37,12 @@ static void round_end(struct catchup_round *r, int ok)
             LOG_ERROR("store: cursor not saved: %s", store_error(d->store));
     }
     if (ok) {
+        /* versions seen are needed for the overlap window only: keep a day */
+        int64_t keep = (int64_t)d->cfg->poll_overlap_s * 2000;
+        if (keep < 86400000)
+            keep = 86400000;
+        if (store_seen_prune(d->store, daemon_now_ms(), keep) != 0)
+            LOG_WARN("store: pruning seen versions: %s", store_error(d->store));
         d->stats.catchups++;
         LOG_DEBUG("catch-up done: %lu resources read, %lu new, cursor %s", r->resources,
                   r->fresh, r->newest[0] ? r->newest : "(unchanged)");

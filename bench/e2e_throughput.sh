@@ -17,7 +17,7 @@ cases=$(( copies * 8 ))
 source "$root/tests/e2e/lib.sh"
 e2e_init bench "$root/build/nenfhir" "$root/build/e2e-certs"
 e2e_start_server --style hapi
-e2e_config work.parallel=8 work.settle=500ms poll.catchup_interval=3600
+e2e_config work.parallel=8 work.settle=2s poll.catchup_interval=3600
 e2e_start_daemon
 ex=$root/examples/fhir
 start=$(date +%s.%N)
@@ -25,7 +25,7 @@ e2e_lis post --repeat "$copies" --concurrency 8 "$ex"/gastric-type1.json "$ex"/g
     "$ex"/pancreas-liver-mets.json "$ex"/ileum-mesenteric-mass.json "$ex"/lung-atypical-carcinoid.json \
     "$ex"/thymus-net.json "$ex"/gastric-nec.json "$ex"/minen.json >"$E2E_DIR/post.txt"
 posted=$(date +%s.%N)
-e2e_wait_reports "$cases" final 900
+e2e_wait_reports "$cases" final,amended 1800
 done_at=$(date +%s.%N)
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$E2E_DAEMON_PID/status")
 written=$(e2e_metric nenfhir_reports_written_total)

@@ -12,7 +12,7 @@ scripts/node-setup.sh   # Node >= 20.19 and the Medplum validator (tests/fhir-se
 echo "== build (gcc, -Wall -Wextra -Werror) and test"
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j2)
-grep -h -E "^clinical vectors:|^rule files checked:|^cli_explain:|^cli_classify:|^validate:" \
+grep -h -E "^clinical vectors:|^rule files checked:|^cli_explain:|^cli_classify:|^validate:|^server selftest:|^PASS: " \
     build/Testing/Temporary/LastTest.log | sort -u
 
 echo "== build with AddressSanitizer + UBSan and test"
