@@ -110,14 +110,15 @@ static void run_fail(struct pipeline_run *r, long status, long retry_after, cons
     run_free(r);
 }
 
-/* Success: the report (if any) recorded, members noted, job done, at once. */
-static void run_done(struct pipeline_run *r, const struct nen_extract *x)
+/* Success: the report (if any) recorded, the case's inputs noted (for
+ * deletes, I6) unless members is 0, the job done: one store transaction. */
+static void run_done(struct pipeline_run *r, int members)
 {
     struct daemon *d = r->d;
     int rc = store_begin(d->store);
     if (rc == 0 && r->report_key[0])
         rc = store_report_put(d->store, r->report_key, &r->rep);
-    for (size_t i = 0; rc == 0 && x && i < json_object_array_length(r->docs); i++) {
+    for (size_t i = 0; rc == 0 && members && i < json_object_array_length(r->docs); i++) {
         json_object *res = json_object_array_get_idx(r->docs, i);
         const char *t = fhir_resource_type(res);
         if (strcmp(t, "Observation") != 0 && strcmp(t, "Condition") != 0)
@@ -213,7 +214,7 @@ static void run_compute(struct pipeline_run *r)
                      have ? " (its report is already withdrawn)" : "");
             r->report_key[0] = '\0';
             free(x), free(res);
-            run_done(r, NULL);
+            run_done(r, 0);
             return;
         }
         status = "entered-in-error"; /* I6: its basis is gone */
@@ -224,8 +225,8 @@ static void run_compute(struct pipeline_run *r)
         LOG_DEBUG("case %s (%s): nothing changed, nothing written (I8)", r->job.key,
                   x->case_value);
         r->report_key[0] = '\0';
-        run_done(r, x);
         free(x), free(res);
+        run_done(r, 1);
         return;
     }
     if (!status && have &&
@@ -266,7 +267,7 @@ static void on_written(void *ctx, const struct fhir_response *resp)
             d->device_ok = 1;
             store_meta_set(d->store, "device_ok", "1");
         }
-        run_done(r, NULL);
+        run_done(r, 1);
         return;
     }
     char why[700];
