@@ -79,14 +79,7 @@ static void catchup_type_start(struct catchup_round *r)
 static int catchup_take(struct catchup_round *r, json_object *bundle, const char **next)
 {
     struct daemon *d = r->d;
-    *next = NULL;
-    for (size_t i = 0; i < fhir_count(bundle, "link"); i++) {
-        json_object *l = fhir_item(bundle, "link", i);
-        const char *rel = NULL, *u = NULL;
-        if (fhir_get_string(l, "relation", &rel) == FHIR_OK && strcmp(rel, "next") == 0 &&
-            fhir_get_string(l, "url", &u) == FHIR_OK)
-            *next = u;
-    }
+    *next = fhir_bundle_next(bundle);
     if (store_begin(d->store) != 0)
         return -1;
     for (size_t i = 0; i < fhir_count(bundle, "entry"); i++) {

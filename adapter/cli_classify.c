@@ -86,12 +86,8 @@ static struct nen_codes *load_codes(const struct args *a, FILE *err)
         return NULL;
     }
     int rc = nen_codes_load_default(t, msg, sizeof msg);
-    for (int i = 0; rc == 0 && i < a->nmaps; i++) {
-        size_t len;
-        char *text = cli_read_file(a->maps[i], 4u << 20, &len, msg, sizeof msg);
-        rc = text ? nen_codes_load(t, text, a->maps[i], msg, sizeof msg) : -1;
-        free(text);
-    }
+    for (int i = 0; rc == 0 && i < a->nmaps; i++)
+        rc = cli_load_map(t, a->maps[i], msg, sizeof msg);
     if (rc != 0) {
         fprintf(err, "nenfhir classify: %s\n", msg);
         nen_codes_free(t);

@@ -57,3 +57,14 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
     *len = n;
     return buf;
 }
+
+int cli_load_map(struct nen_codes *t, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = cli_read_file(path, (size_t)4 * 1024 * 1024, &len, err, errlen);
+    if (!text)
+        return -1;
+    int rc = nen_codes_load(t, text, path, err, (unsigned)errlen);
+    free(text);
+    return rc;
+}

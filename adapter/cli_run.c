@@ -5,6 +5,7 @@
  * operator lists and replays what failed for good).
  */
 #include "cli_files.h"
+#include "daemon.h"
 #include "daemon_run.h"
 #include "store.h"
 
@@ -12,18 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-int daemon_load_map(struct nen_codes *t, const char *path, char *err, size_t errlen)
-{
-    size_t len;
-    char *text = cli_read_file(path, (size_t)4 * 1024 * 1024, &len, err, errlen);
-    if (!text)
-        return -1;
-    int rc = nen_codes_load(t, text, path, err, (unsigned)errlen);
-    free(text);
-    return rc;
-}
 
 static int load(const char *path, struct run_config *c)
 {
@@ -35,7 +24,7 @@ static int load(const char *path, struct run_config *c)
     struct nen_codes *t = nen_codes_new();
     int rc = t ? nen_codes_load_default(t, err, sizeof err) : -1;
     for (int i = 0; rc == 0 && i < c->nmap; i++)
-        rc = daemon_load_map(t, c->map[i], err, sizeof err);
+        rc = cli_load_map(t, c->map[i], err, sizeof err);
     nen_codes_free(t);
     if (rc != 0) {
         fprintf(stderr, "nenfhir: %s\n", t ? err : "out of memory");
@@ -144,10 +133,7 @@ int cli_dead_letter(int argc, char **argv)
         if (rc >= 0)
             printf("dead letters: %d\n", rc);
     } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        rc = store_dead_replay(s, strcmp(key, "--all") == 0 ? NULL : key, now);
+        rc = store_dead_replay(s, strcmp(key, "--all") == 0 ? NULL : key, daemon_now_ms());
         if (rc >= 0)
             printf("requeued: %d (a running daemon picks them up within a minute)\n", rc);
     }

@@ -6,6 +6,7 @@
  * until it works) and a catch-up (I4). SIGTERM/SIGINT: stop taking work,
  * let cases in flight finish (at most 30 s), exit. SIGHUP: catch up now.
  */
+#include "cli_files.h"
 #include "daemon.h"
 #include "daemon_run.h"
 #include "fhir_primitive.h"
@@ -143,7 +144,7 @@ static int daemon_open(struct daemon *d, char *err, size_t errlen)
     if (!d->codes || nen_codes_load_default(d->codes, err, (unsigned)errlen) != 0)
         return -1;
     for (int i = 0; i < c->nmap; i++)
-        if (daemon_load_map(d->codes, c->map[i], err, errlen) != 0)
+        if (cli_load_map(d->codes, c->map[i], err, errlen) != 0)
             return -1;
     struct fhir_client_opts o = {c->server_base, c->server_ca_file, c->server_client_cert,
                                  c->server_client_key, c->server_token, c->server_timeout_s,

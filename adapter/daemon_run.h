@@ -16,9 +16,6 @@
 /* Run until SIGTERM/SIGINT; returns the exit status. */
 int daemon_run(struct run_config *c);
 
-/* Load a hospital code table file into t; 0, or -1 with err. */
-int daemon_load_map(struct nen_codes *t, const char *path, char *err, size_t errlen);
-
 /* `nenfhir run|check-config|dead-letter` (argv after the command name). */
 int cli_run(int argc, char **argv);
 int cli_check_config(int argc, char **argv);

@@ -327,13 +327,7 @@ static void on_fetched(void *ctx, const struct fhir_response *resp)
         fetch_done(r);
         return;
     }
-    const char *next = NULL;
-    for (size_t i = 0; i < fhir_count(o, "link"); i++) {
-        json_object *l = fhir_item(o, "link", i);
-        const char *rel = NULL;
-        if (fhir_get_string(l, "relation", &rel) == FHIR_OK && strcmp(rel, "next") == 0)
-            fhir_get_string(l, "url", &next);
-    }
+    const char *next = fhir_bundle_next(o);
     for (size_t i = 0; i < fhir_count(o, "entry"); i++) {
         json_object *e = fhir_member(fhir_item(o, "entry", i), "resource");
         if (e)

@@ -152,3 +152,15 @@ const char *fhir_type_name(json_object *v)
         return "null";
     return json_type_to_name(json_object_get_type(v));
 }
+
+const char *fhir_bundle_next(json_object *bundle)
+{
+    const char *next = NULL;
+    for (size_t i = 0; i < fhir_count(bundle, "link"); i++) {
+        json_object *l = fhir_item(bundle, "link", i);
+        const char *rel = NULL;
+        if (fhir_get_string(l, "relation", &rel) == FHIR_OK && strcmp(rel, "next") == 0)
+            fhir_get_string(l, "url", &next);
+    }
+    return next;
+}

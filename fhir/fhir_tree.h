@@ -54,6 +54,10 @@ int fhir_cc_has(json_object *cc, const char *system, const char *code);
 /* 1 if the resource's meta.tag holds system|code. */
 int fhir_has_tag(json_object *res, const char *system, const char *code);
 
+/* The url of a Bundle's link with relation "next" (borrowed), or NULL: the
+ * next page of a search. */
+const char *fhir_bundle_next(json_object *bundle);
+
 /* Human name of the JSON type of v ("string", "object", ...). */
 const char *fhir_type_name(json_object *v);
 
