@@ -40,7 +40,7 @@ struct sub_ensure {
     int ok;
 };
 
-/* "Observation?code=sys|code,..." from the input (or value) lines of the tables. */
+/* "Observation?code=sys|code,..." from the input (or condition) lines of the tables. */
 static char *sub_criteria(const struct nen_codes *t, const char *type, int values)
 {
     size_t cap = 256, len = 0;
@@ -49,7 +49,7 @@ static char *sub_criteria(const struct nen_codes *t, const char *type, int value
         return NULL;
     len = (size_t)snprintf(s, cap, "%s?code=", type);
     const struct nen_code *c;
-    for (unsigned i = 0; (c = values ? nen_codes_value_at(t, i) : nen_codes_input_at(t, i)); i++) {
+    for (unsigned i = 0; (c = values ? nen_codes_condition_at(t, i) : nen_codes_input_at(t, i)); i++) {
         char item[NEN_CODE_SYSTEM_LEN + NEN_CODE_CODE_LEN + 4];
         int n = snprintf(item, sizeof item, "%s|%s", c->system, c->code);
         /* skip repeats (a later line may restate a code) */

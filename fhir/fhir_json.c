@@ -1,10 +1,12 @@
 /*
  * fhir_json.c - strict, bounded JSON parsing of one FHIR resource and its
  * serialisation (fhir_json.h). json-c does the parsing; this file adds the
- * limits, the resource check and messages that say where the problem is.
+ * limits, the resource check, the check of every string and member name
+ * (fhir_strings.h) and messages that say where the problem is.
  */
 #include "fhir_json.h"
 
+#include "fhir_strings.h"
 #include "fhir_xml.h"
 
 #include <stdlib.h>
@@ -35,6 +37,38 @@ static int check_resource(json_object *o, const char *what, struct fhir_error *e
     if (!json_object_is_type(rt, json_type_string) || json_object_get_string_len(rt) == 0) {
         fhir_error_set(err, "%s: resourceType: expected a non-empty string, found %s", what,
                        json_type_to_name(json_object_get_type(rt)));
+        return -1;
+    }
+    return 0;
+}
+
+/* Offset of the first "\u0000" escape in the JSON text buf (already parsed,
+ * so backslashes occur only in strings, each escaping the next character), or
+ * -1. json-c cuts a member name at U+0000 ("status\u0000x" becomes "status"),
+ * so once every string value has passed fhir_check_tree, one found here can
+ * only be in a member name. */
+static long nul_escape(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\\')
+            continue;
+        if (buf[i + 1] == 'u' && len - i >= 6 && memcmp(buf + i + 2, "0000", 4) == 0)
+            return (long)i;
+        i++; /* the escaped character */
+    }
+    return -1;
+}
+
+/* The checks after json-c: a resource, sound strings and member names. */
+static int check_content(json_object *o, const char *buf, size_t len, const char *what,
+                         struct fhir_error *err)
+{
+    if (check_resource(o, what, err) != 0 || fhir_check_tree(o, what, err) != 0)
+        return -1;
+    long nul = nul_escape(buf, len);
+    if (nul >= 0) {
+        fhir_error_set(err, "%s: line %d: a member name holds \\u0000 (not a FHIR element name)",
+                       what, line_of(buf, (size_t)nul));
         return -1;
     }
     return 0;
@@ -85,7 +119,7 @@ json_object *fhir_json_parse(const char *buf, size_t len, const struct fhir_limi
             json_object_put(o);
             return NULL;
         }
-    if (check_resource(o, what, err) != 0) {
+    if (check_content(o, buf, len, what, err) != 0) {
         json_object_put(o);
         return NULL;
     }

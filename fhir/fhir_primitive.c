@@ -102,6 +102,34 @@ int fhir_instant_parse_ms(const char *s, int64_t *ms)
     return 0;
 }
 
+/* Digits of s at [from, from+n) as a number, or -1 if any is no digit. */
+static int digits_at(const char *s, int from, int n)
+{
+    int v = 0;
+    for (int i = from; i < from + n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int fhir_datetime_parse_ms(const char *s, int64_t *ms)
+{
+    if (fhir_instant_parse_ms(s, ms) == 0)
+        return 0;
+    size_t len = strlen(s);
+    if (len != 4 && len != 7 && len != 10)
+        return -1;
+    int y = digits_at(s, 0, 4), mo = len > 4 ? digits_at(s, 5, 2) : 1,
+        d = len > 7 ? digits_at(s, 8, 2) : 1;
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || (len > 4 && s[4] != '-') ||
+        (len > 7 && s[7] != '-'))
+        return -1;
+    *ms = (int64_t)days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000LL;
+    return 0;
+}
+
 int fhir_instant_format_ms(int64_t ms, char *buf, size_t len)
 {
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);

@@ -24,6 +24,11 @@ int fhir_instant_valid(const char *s);
  * digits past milliseconds dropped). Returns 0, or -1 if s is not valid. */
 int fhir_instant_parse_ms(const char *s, int64_t *ms);
 
+/* Milliseconds since the epoch of a FHIR dateTime: a full instant (time zone
+ * applied), or a date of lower precision (YYYY, YYYY-MM, YYYY-MM-DD) taken
+ * at its first moment in UTC. Returns 0, or -1 if s is neither. */
+int fhir_datetime_parse_ms(const char *s, int64_t *ms);
+
 /* ms as "YYYY-MM-DDThh:mm:ss.fffZ" into buf (at least 25 bytes); 0 or -1. */
 int fhir_instant_format_ms(int64_t ms, char *buf, size_t len);
 

@@ -17,6 +17,12 @@
  * Paths in messages use FHIRPath-style 0-based indices and name the contained
  * resource type: "case.xml: Bundle.entry[1].resource.Observation.code: ...".
  *
+ * Both directions hold FHIR's string and name rules (fhir_strings.h): the
+ * reader checks the tree it built like the JSON reader does, the writer refuses
+ * what the reader would refuse. Only UTF-8 is read (a document declaring
+ * another encoding is refused). libxml2 never prints: its messages end up in
+ * the fhir_error of the call (fhir_xml_errors_begin).
+ *
  * Threads: libxml2 must have been initialised (xmlInitParser()) once from the
  * main thread before these are called from several threads.
  */
@@ -27,6 +33,7 @@
 
 #include <json-c/json.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "fhir_error.h"
 
@@ -50,12 +57,29 @@ json_object *fhir_xml_parse(const char *buf, size_t len, const struct fhir_limit
 char *fhir_xml_write(json_object *resource, struct fhir_error *err);
 
 /* The safe libxml2 parse used by both of the above: rejects len over
- * lim->max_bytes (NULL lim: defaults), any DOCTYPE (stopped before its internal
+ * lim->max_bytes (NULL lim: defaults), a declared encoding other than UTF-8
+ * (and UTF-16/32 byte order marks), any DOCTYPE (stopped before its internal
  * subset is read, so no entity is ever declared or expanded), and malformed XML
  * (message names the line). Never touches the network, never loads a DTD,
  * prints nothing on stderr. Element depth is left to the caller.
  * Returns a document the caller frees with xmlFreeDoc, or NULL with err set. */
 xmlDoc *fhir_xml_read_doc(const char *buf, size_t len, const struct fhir_limits *lim,
                           const char *what, struct fhir_error *err);
+
+/* For the length of one call into libxml2, this thread's libxml2 error
+ * handlers (structured and generic) put the first error into err as
+ * "what: ..." and print nothing; _end gives the previous handlers back. Calls
+ * nest. Used around every parse and write of this module. */
+struct fhir_xml_errors {
+    const char *what;
+    struct fhir_error *err;
+    int failed; /* err holds the first error; later ones are dropped */
+    xmlStructuredErrorFunc prev_serror;
+    void *prev_sctx;
+    xmlGenericErrorFunc prev_generic;
+    void *prev_gctx;
+};
+void fhir_xml_errors_begin(struct fhir_xml_errors *xe, const char *what, struct fhir_error *err);
+void fhir_xml_errors_end(struct fhir_xml_errors *xe);
 
 #endif

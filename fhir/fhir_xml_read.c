@@ -14,10 +14,13 @@
  */
 #include "fhir_xml.h"
 
+#include "fhir_strings.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
@@ -26,25 +29,171 @@
 /* No network. Deliberately absent: XML_PARSE_NOENT (substitutes entities),
  * XML_PARSE_DTDLOAD / XML_PARSE_DTDATTR (load a DTD), XML_PARSE_HUGE (lifts
  * libxml2's own bounds), XML_PARSE_NOBLANKS (would drop significant blanks in
- * xhtml; blank text in FHIR elements is skipped by the reader instead). */
-#define FHIR_XML_OPTIONS XML_PARSE_NONET
+ * xhtml; blank text in FHIR elements is skipped by the reader instead).
+ * XML_PARSE_IGNORE_ENC with the encoding "UTF-8" given to the parse: the
+ * bytes are read as UTF-8 whatever the document declares (see safe_encoding). */
+#define FHIR_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_IGNORE_ENC)
+
+/* ---- libxml2's messages ---------------------------------------------------- */
+
+/* Keep the first error of xe (warnings are dropped), print nothing. line 0:
+ * libxml2 knew no position (encoding and I/O layers). */
+static void xe_record(struct fhir_xml_errors *xe, const xmlError *e)
+{
+    if (!xe || xe->failed || !e || e->level < XML_ERR_ERROR)
+        return;
+    const char *m = e->message ? e->message : "error";
+    int n = (int)strcspn(m, "\n");
+    if (strncmp(m, "Input is not proper UTF-8", 25) == 0) { /* "..., indicate encoding !" */
+        m = "invalid UTF-8";
+        n = (int)strlen(m);
+    }
+    if (e->line > 0)
+        fhir_error_set(xe->err, "%s: XML not well-formed at line %d: %.*s", xe->what, e->line,
+                       n, m);
+    else
+        fhir_error_set(xe->err, "%s: libxml2: %.*s", xe->what, n, m);
+    xe->failed = 1;
+}
+
+/* The thread's structured handler while xe is installed. */
+static void xe_structured(void *ctx, xmlErrorPtr e)
+{
+    xe_record(ctx, e);
+}
+
+static void xe_generic(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The thread's generic handler while xe is installed: libxml2 code that
+ * prints directly rather than raising a structured error. */
+static void xe_generic(void *ctx, const char *fmt, ...)
+{
+    struct fhir_xml_errors *xe = ctx;
+    char msg[FHIR_ERROR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!xe || xe->failed)
+        return;
+    fhir_error_set(xe->err, "%s: libxml2: %.*s", xe->what, (int)strcspn(msg, "\n"), msg);
+    xe->failed = 1;
+}
+
+/* libxml2 2.9 raises errors of its encoding and I/O layers with no parser
+ * context, so they reach the thread's handlers, which print on stderr unless
+ * set (a per-context handler for everything, xmlCtxtSetErrorHandler, came in
+ * 2.13). Both handlers are per thread in a threaded libxml2: they are pointed
+ * at xe here and given back by fhir_xml_errors_end. */
+void fhir_xml_errors_begin(struct fhir_xml_errors *xe, const char *what, struct fhir_error *err)
+{
+    xe->what = what;
+    xe->err = err;
+    xe->failed = 0;
+    xe->prev_serror = xmlStructuredError;
+    xe->prev_sctx = xmlStructuredErrorContext;
+    xe->prev_generic = xmlGenericError;
+    xe->prev_gctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(xe, xe_structured);
+    xmlSetGenericErrorFunc(xe, xe_generic);
+}
+
+void fhir_xml_errors_end(struct fhir_xml_errors *xe)
+{
+    xmlSetStructuredErrorFunc(xe->prev_sctx, xe->prev_serror);
+    xmlSetGenericErrorFunc(xe->prev_gctx, xe->prev_generic);
+}
+
+/* ---- the declared encoding ------------------------------------------------- */
+
+/* Index of needle in hay[0..n) or n. */
+static size_t find(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return i;
+    return n;
+}
+
+/* The encoding name of the XML declaration at decl (n bytes, up to its "?>"):
+ * *name and *nlen, or 0 when it declares none (or is malformed: libxml2 says
+ * so). */
+static int decl_encoding(const char *decl, size_t n, const char **name, size_t *nlen)
+{
+    size_t i = find(decl, n, "encoding");
+    if (i == n)
+        return 0;
+    for (i += 8; i < n && strchr(" \t\r\n", decl[i]); i++)
+        ;
+    if (i >= n || decl[i++] != '=')
+        return 0;
+    for (; i < n && strchr(" \t\r\n", decl[i]); i++)
+        ;
+    if (i >= n || (decl[i] != '"' && decl[i] != '\''))
+        return 0;
+    char q = decl[i++];
+    size_t j = i;
+    while (j < n && decl[j] != q)
+        j++;
+    if (j >= n)
+        return 0;
+    *name = decl + i;
+    *nlen = j - i;
+    return 1;
+}
+
+/* FHIR exchanges resources in UTF-8 only (R4 http.html: "FHIR uses UTF-8 for
+ * all request and response bodies"), and libxml2 would decode any other
+ * declared encoding through iconv, a large surface for untrusted input. So a
+ * UTF-16/32 byte order mark, or a declaration of another encoding, is refused
+ * here with a clear message, before libxml2 reads anything; and the parse is
+ * told the input is UTF-8 and to ignore the declaration, so nothing is ever
+ * converted (bytes that are not UTF-8 are then a well-formedness error). */
+static int safe_encoding(const char *buf, size_t len, const char *what, struct fhir_error *err)
+{
+    const unsigned char *u = (const unsigned char *)buf;
+    if ((len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE))) ||
+        (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF)) {
+        fhir_error_set(err, "%s: UTF-16 or UTF-32 byte order mark: FHIR XML must be UTF-8", what);
+        return -1;
+    }
+    if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+        buf += 3;
+        len -= 3;
+    }
+    if (len < 6 || memcmp(buf, "<?xml", 5) != 0 || !strchr(" \t\r\n", buf[5]))
+        return 0;
+    const char *name;
+    size_t nlen, end = find(buf, len < 512 ? len : 512, "?>");
+    if (!decl_encoding(buf, end, &name, &nlen) ||
+        (nlen == 5 && strncasecmp(name, "UTF-8", 5) == 0) ||
+        (nlen == 4 && strncasecmp(name, "UTF8", 4) == 0))
+        return 0;
+    char shown[41];
+    size_t k = 0;
+    for (; k < nlen && k < sizeof shown - 1; k++)
+        shown[k] = name[k] > 0x20 && name[k] < 0x7F ? name[k] : '?';
+    shown[k] = '\0';
+    fhir_error_set(err, "%s: line 1: encoding \"%s\" declared: FHIR XML must be UTF-8", what,
+                   shown);
+    return -1;
+}
 
 /* ---- safe parse ------------------------------------------------------- */
 
 /* Hung on ctxt->_private while libxml2 parses. */
 struct safe_parse {
-    const char *what;
-    struct fhir_error *err;
-    int failed; /* err holds the first problem; later ones are dropped */
+    struct fhir_xml_errors xe; /* what, err, and whether err holds the first problem */
 };
 
 static void safe_fail_doctype(xmlParserCtxtPtr ctxt)
 {
     struct safe_parse *sp = ctxt->_private;
-    if (!sp->failed)
-        fhir_error_set(sp->err, "%s: line %d: DOCTYPE not allowed (no DTD, no entities)",
-                       sp->what, xmlSAX2GetLineNumber(ctxt));
-    sp->failed = 1;
+    if (!sp->xe.failed)
+        fhir_error_set(sp->xe.err, "%s: line %d: DOCTYPE not allowed (no DTD, no entities)",
+                       sp->xe.what, xmlSAX2GetLineNumber(ctxt));
+    sp->xe.failed = 1;
     xmlStopParser(ctxt);
 }
 
@@ -72,36 +221,31 @@ static void safe_entity(void *ctx, const xmlChar *name, int type, const xmlChar 
     safe_fail_doctype(ctx);
 }
 
-/* Structured error handler of the context: keep the first error, print nothing. */
+/* Structured error handler of the parser context (errors that know it). */
 static void safe_error(void *ctx, xmlErrorPtr e)
 {
     xmlParserCtxtPtr ctxt = ctx;
     struct safe_parse *sp = ctxt ? ctxt->_private : NULL;
-    if (!sp || sp->failed || !e || e->level < XML_ERR_ERROR)
-        return;
-    const char *m = e->message ? e->message : "error";
-    int n = (int)strcspn(m, "\n");
-    fhir_error_set(sp->err, "%s: XML not well-formed at line %d: %.*s", sp->what, e->line, n, m);
-    sp->failed = 1;
+    xe_record(sp ? &sp->xe : NULL, e);
 }
 
 static xmlDoc *safe_check(xmlDoc *doc, const struct safe_parse *sp)
 {
-    if (sp->failed) {
+    if (sp->xe.failed) {
         xmlFreeDoc(doc);
         return NULL;
     }
     if (!doc) {
-        fhir_error_set(sp->err, "%s: XML not well-formed", sp->what);
+        fhir_error_set(sp->xe.err, "%s: XML not well-formed", sp->xe.what);
         return NULL;
     }
     if (doc->intSubset || doc->extSubset) {
-        fhir_error_set(sp->err, "%s: DOCTYPE not allowed (no DTD, no entities)", sp->what);
+        fhir_error_set(sp->xe.err, "%s: DOCTYPE not allowed (no DTD, no entities)", sp->xe.what);
         xmlFreeDoc(doc);
         return NULL;
     }
     if (!xmlDocGetRootElement(doc)) {
-        fhir_error_set(sp->err, "%s: no root element", sp->what);
+        fhir_error_set(sp->xe.err, "%s: no root element", sp->xe.what);
         xmlFreeDoc(doc);
         return NULL;
     }
@@ -124,20 +268,26 @@ xmlDoc *fhir_xml_read_doc(const char *buf, size_t len, const struct fhir_limits 
                        lim->max_bytes < INT_MAX ? lim->max_bytes : (size_t)INT_MAX);
         return NULL;
     }
-    xmlInitParser();
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
-        fhir_error_set(err, "%s: out of memory", what);
+    if (safe_encoding(buf, len, what, err) < 0)
         return NULL;
+    xmlInitParser();
+    struct safe_parse sp;
+    fhir_xml_errors_begin(&sp.xe, what, err);
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlDoc *doc = NULL;
+    if (ctxt) {
+        ctxt->_private = &sp;
+        ctxt->sax->serror = safe_error;
+        ctxt->sax->internalSubset = safe_doctype;
+        ctxt->sax->externalSubset = safe_doctype;
+        ctxt->sax->entityDecl = safe_entity;
+        doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", FHIR_XML_OPTIONS);
+        xmlFreeParserCtxt(ctxt);
+    } else if (!sp.xe.failed) {
+        fhir_error_set(err, "%s: out of memory", what);
+        sp.xe.failed = 1;
     }
-    struct safe_parse sp = {what, err, 0};
-    ctxt->_private = &sp;
-    ctxt->sax->serror = safe_error;
-    ctxt->sax->internalSubset = safe_doctype;
-    ctxt->sax->externalSubset = safe_doctype;
-    ctxt->sax->entityDecl = safe_entity;
-    xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, FHIR_XML_OPTIONS);
-    xmlFreeParserCtxt(ctxt);
+    fhir_xml_errors_end(&sp.xe);
     return safe_check(doc, &sp);
 }
 
@@ -698,5 +848,9 @@ json_object *fhir_xml_parse(const char *buf, size_t len, const struct fhir_limit
         obj = rd_depth(&rd, 1) < 0 ? NULL : rd_resource(&rd, root, 1);
     }
     xmlFreeDoc(doc);
+    if (obj && fhir_check_tree(obj, rd.what, err) != 0) {
+        json_object_put(obj);
+        obj = NULL;
+    }
     return obj;
 }

@@ -12,16 +12,24 @@
  * extension's "url" an attribute; an object with "resourceType" inside a
  * property is wrapped: <resource><Type>...</Type></resource>; "div" is parsed
  * as xhtml and inserted. Elements follow the JSON key order.
+ *
+ * Never writes what fhir_xml_parse would refuse: every member name must be a
+ * FHIR element name and every string a FHIR string (fhir_strings.h; a
+ * capitalised key such as "S" is refused rather than written as an element the
+ * reader would take for a resource), so a tree the JSON reader accepted comes
+ * back from XML as the same tree (up to the limits fhir_xml.h states), or the
+ * writer fails with a message naming the path. libxml2 prints nothing: its
+ * messages go into err.
  */
 #include "fhir_xml.h"
 
-#include <limits.h>
+#include "fhir_strings.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/chvalid.h>
 #include <libxml/xmlstring.h>
 
 /* Bounds the recursion (objects nested this deep are not FHIR; guards
@@ -63,31 +71,16 @@ static int is_extension(const xmlChar *name)
            xmlStrEqual(name, BAD_CAST "modifierExtension");
 }
 
-/* 1 if s[0..len) is UTF-8 made only of characters XML 1.0 allows. */
-static int xml_text_ok(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (len > 0) {
-        int n = len > INT_MAX ? INT_MAX : (int)len;
-        int c = xmlGetUTF8Char(p, &n);
-        if (c < 0 || n <= 0 || !xmlIsCharQ(c))
-            return 0;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 1;
-}
-
 /* The text of a primitive JSON value: a string as is, a number in its JSON
  * text (4.0 stays 4.0), a boolean as true/false. NULL (err set) otherwise. */
 static const char *wr_text(struct wr *wr, json_object *val)
 {
     switch (json_object_get_type(val)) {
     case json_type_string: {
+        char why[FHIR_WHY_LEN];
         const char *s = json_object_get_string(val);
-        size_t len = (size_t)json_object_get_string_len(val);
-        if (strlen(s) != len || !xml_text_ok(s, len)) {
-            wr_fail(wr, "string holds a character XML cannot carry");
+        if (fhir_text_check(s, (size_t)json_object_get_string_len(val), why, sizeof why) < 0) {
+            wr_fail(wr, "%s", why);
             return NULL;
         }
         return s;
@@ -131,7 +124,10 @@ static int wr_ext(struct wr *wr, xmlNode *el, json_object *ext, int depth)
     json_object_object_foreach(ext, key, v)
     {
         int rc;
-        if (strcmp(key, "id") == 0)
+        char why[FHIR_WHY_LEN];
+        if (fhir_key_check(key, why, sizeof why) < 0)
+            rc = wr_fail(wr, "%s", why);
+        else if (strcmp(key, "id") == 0)
             rc = wr_attr(wr, el, "id", v);
         else if (strcmp(key, "extension") == 0)
             rc = wr_prop(wr, el, "extension", v, NULL, depth);
@@ -147,8 +143,12 @@ static int wr_ext(struct wr *wr, xmlNode *el, json_object *ext, int depth)
 static int wr_div(struct wr *wr, xmlNode *parent, json_object *val)
 {
     struct fhir_error e;
+    char why[FHIR_WHY_LEN];
     const char *s = json_object_get_string(val);
-    xmlDoc *d = fhir_xml_read_doc(s, (size_t)json_object_get_string_len(val), NULL, "div", &e);
+    size_t len = (size_t)json_object_get_string_len(val);
+    if (fhir_text_check(s, len, why, sizeof why) < 0)
+        return wr_fail(wr, "%s", why);
+    xmlDoc *d = fhir_xml_read_doc(s, len, NULL, "div", &e);
     if (!d)
         return wr_fail(wr, "xhtml does not parse (%s)", e.msg);
     xmlNode *root = xmlDocGetRootElement(d);
@@ -175,12 +175,13 @@ static int wr_members(struct wr *wr, xmlNode *el, json_object *obj, int is_resou
 static int wr_resource(struct wr *wr, xmlNode *parent, json_object *obj, int depth)
 {
     json_object *rt;
+    char why[FHIR_WHY_LEN];
     if (!json_object_object_get_ex(obj, "resourceType", &rt) ||
         !json_object_is_type(rt, json_type_string))
         return wr_fail(wr, "resourceType missing or not a string");
     const char *type = json_object_get_string(rt);
-    if (xmlValidateNCName(BAD_CAST type, 0) != 0 || type[0] < 'A' || type[0] > 'Z')
-        return wr_fail(wr, "\"%s\" is not a resource type", type);
+    if (fhir_type_check(type, why, sizeof why) < 0)
+        return wr_fail(wr, "%s", why);
     xmlNode *el;
     if (parent) {
         el = xmlNewChild(parent, wr->ns, BAD_CAST type, NULL);
@@ -268,8 +269,10 @@ static int wr_prop(struct wr *wr, xmlNode *parent, const char *name, json_object
 static int wr_member(struct wr *wr, xmlNode *el, json_object *obj, const char *key,
                      json_object *val, int is_resource, int depth)
 {
-    char uname[256];
+    char uname[256], why[FHIR_WHY_LEN];
     json_object *ext = NULL;
+    if (fhir_key_check(key, why, sizeof why) < 0)
+        return wr_fail(wr, "%s", why);
     if (is_resource && strcmp(key, "resourceType") == 0)
         return 0;
     if (!is_resource && strcmp(key, "id") == 0)
@@ -363,12 +366,19 @@ char *fhir_xml_write(json_object *resource, struct fhir_error *err)
         return NULL;
     }
     xmlInitParser();
+    struct fhir_xml_errors xe;
+    fhir_xml_errors_begin(&xe, "XML writer", err);
     wr.doc = xmlNewDoc(BAD_CAST "1.0");
-    if (!wr.doc) {
+    char *out = NULL;
+    if (!wr.doc)
         wr_oom(&wr);
-        return NULL;
-    }
-    char *out = wr_resource(&wr, NULL, resource, 0) == 0 ? wr_dump(&wr) : NULL;
+    else if (wr_resource(&wr, NULL, resource, 0) == 0)
+        out = wr_dump(&wr);
     xmlFreeDoc(wr.doc);
+    fhir_xml_errors_end(&xe);
+    if (out && xe.failed) { /* libxml2 reported an error: err holds it */
+        free(out);
+        out = NULL;
+    }
     return out;
 }

@@ -344,3 +344,62 @@ int nen_case_parse(struct nen_case *c, const char *text, char *err, unsigned err
     }
     return nen_case_check(c, err, errlen);
 }
+
+/* Numbers for nen_case_candidate: both ends and a few between. */
+static const char *const candidate_numbers[] = {"0", "0.5", "1", "2", "3", "5", "10", "20",
+                                                "50", "100", "1000", "1000000"};
+#define NCANDIDATE_NUMBERS (sizeof candidate_numbers / sizeof candidate_numbers[0])
+
+/* The i-th word of a NULL-ended list, or NULL. */
+static const char *nth_word(const struct word *words, unsigned i)
+{
+    for (; words->w; words++)
+        if (i-- == 0)
+            return words->w;
+    return NULL;
+}
+
+/* The i-th name of (*name)(1..count-1) whose first letter is prefix (0: any). */
+static const char *nth_name(const char *(*name)(int), int count, char prefix, unsigned i)
+{
+    for (int v = 1; v < count; v++) {
+        const char *n = name(v);
+        if (n && (!prefix || n[0] == prefix) && i-- == 0)
+            return n;
+    }
+    return NULL;
+}
+
+static const char *site_name_int(int v) { return nen_site_name((enum nen_site)v); }
+static const char *extent_name_int(int v) { return nen_extent_name((enum nen_extent)v); }
+static const char *met_name_int(int v) { return nen_met_name((enum nen_met_site)v); }
+static const char *tnm_name_int(int v) { return nen_tnm_name((enum nen_tnm)v); }
+
+const char *nen_case_candidate(const char *key, unsigned i, char *buf, unsigned len)
+{
+    const char *v = NULL;
+    for (size_t k = 0; k < sizeof word_keys / sizeof word_keys[0]; k++)
+        if (strcmp(key, word_keys[k].key) == 0)
+            v = nth_word(word_keys[k].words, i);
+    if (strcmp(key, "site") == 0)
+        v = nth_name(site_name_int, NEN_SITE__COUNT, 0, i);
+    else if (strcmp(key, "extent") == 0)
+        v = nth_name(extent_name_int, NEN_EXT__COUNT, 0, i);
+    else if (strcmp(key, "mets") == 0)
+        v = i == 0 ? "none" : nth_name(met_name_int, NEN_MET__COUNT, 0, i - 1);
+    else if (strcmp(key, "pt") == 0 || strcmp(key, "pn") == 0 || strcmp(key, "pm") == 0)
+        v = nth_name(tnm_name_int, NEN_TNM__COUNT, (char)toupper((unsigned char)key[1]), i);
+    else if (strcmp(key, "gastrin") == 0)
+        v = i == 0 ? "high" : i == 1 ? "normal" : NULL;
+    else if (strcmp(key, "mitoses") == 0 && i < NCANDIDATE_NUMBERS) {
+        snprintf(buf, len, "%s/2mm2", candidate_numbers[i]);
+        return buf;
+    }
+    for (size_t k = 0; !v && k < sizeof num_keys / sizeof num_keys[0]; k++)
+        if (strcmp(key, num_keys[k].key) == 0 && i < NCANDIDATE_NUMBERS)
+            v = candidate_numbers[i];
+    if (!v)
+        return NULL;
+    snprintf(buf, len, "%s", v);
+    return buf;
+}

@@ -13,7 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char nen_default_map[]; /* generated from mappings/codes/default.map */
+/* The shipped tables, generated from mappings/codes/ (CMakeLists.txt lists
+ * them in load order); {0, 0} ends the array. */
+struct nen_embedded {
+    const char *name;
+    const char *text;
+};
+extern const struct nen_embedded nen_default_maps[];
 
 #define ALIAS_LEN 24
 
@@ -138,14 +144,14 @@ static int parse_coding(const struct nen_codes *t, const struct line_ctx *x, con
     return 0;
 }
 
-/* Append e to v, or overwrite the entry with the same identity (same system,
- * code and, when by_key, key). */
+/* Append e to v, or overwrite the entry with the same identity (same use,
+ * system, code and, when by_key, key). */
 static int put_code(struct vec *v, const struct nen_code *e, int by_key)
 {
     for (unsigned i = 0; i < v->n; i++) {
         struct nen_code *o = vec_at(v, i);
-        if (strcmp(o->system, e->system) == 0 && strcmp(o->code, e->code) == 0 &&
-            (!by_key || strcmp(o->key, e->key) == 0)) {
+        if (o->use == e->use && strcmp(o->system, e->system) == 0 &&
+            strcmp(o->code, e->code) == 0 && (!by_key || strcmp(o->key, e->key) == 0)) {
             *o = *e;
             return 0;
         }
@@ -182,37 +188,139 @@ static int load_input(struct nen_codes *t, const struct line_ctx *x, char **f, i
 {
     struct nen_code e = {0};
     if (nf != 3)
-        return fail(x, "`input` needs SYSTEM|CODE KEY");
+        return fail(x, "`input` needs SYSTEM|CODE KEY (or - for a panel code)");
     if (parse_coding(t, x, f[1], &e) != 0)
         return -1;
-    if (!nen_case_key_known(f[2]) || copy(e.key, sizeof e.key, f[2]) != 0)
+    if (strcmp(f[2], "-") != 0 && !nen_case_key_known(f[2]))
         return fail(x, "'%s' is not an input key (see tests/vectors/README.md)", f[2]);
+    if (copy(e.key, sizeof e.key, f[2]) != 0)
+        return fail(x, "key too long");
+    e.use = NEN_USE_INPUT;
     return put_code(&t->inputs, &e, 0) == 0 ? 0 : oom(x);
 }
 
-static int load_value(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+/* KEY=WORD into e (checked against the input language), or "-". */
+static int parse_pair(const struct line_ctx *x, char *s, struct nen_code *e)
 {
-    struct nen_code e = {0};
-    if (nf != 3)
-        return fail(x, "`value` needs SYSTEM|CODE KEY=WORD (or -)");
-    if (parse_coding(t, x, f[1], &e) != 0)
-        return -1;
-    if (strcmp(f[2], "-") == 0) {
-        strcpy(e.key, "-");
-        return put_code(&t->values, &e, 1) == 0 ? 0 : oom(x);
+    if (strcmp(s, "-") == 0) {
+        strcpy(e->key, "-");
+        e->word[0] = '\0';
+        return 0;
     }
-    char *eq = strchr(f[2], '=');
-    if (!eq || eq == f[2] || eq[1] == '\0')
-        return fail(x, "'%s' is not KEY=WORD", f[2]);
+    char *eq = strchr(s, '=');
+    if (!eq || eq == s || eq[1] == '\0')
+        return fail(x, "'%s' is not KEY=WORD", s);
     *eq = '\0';
+    if (copy(e->key, sizeof e->key, s) != 0 || copy(e->word, sizeof e->word, eq + 1) != 0)
+        return fail(x, "'%s' too long", s);
     struct nen_case scratch;
     char msg[160];
     nen_case_init(&scratch);
-    if (copy(e.key, sizeof e.key, f[2]) != 0 || copy(e.word, sizeof e.word, eq + 1) != 0)
-        return fail(x, "'%s' too long", f[2]);
-    if (nen_case_set(&scratch, e.key, e.word, msg, sizeof msg) != 0)
+    if (nen_case_set(&scratch, e->key, e->word, msg, sizeof msg) != 0)
         return fail(x, "%s", msg);
+    return 0;
+}
+
+/* Drop every entry of use for system|code: a later line replaces them all. */
+static void drop_code(struct vec *v, enum nen_code_use use, const char *system, const char *code)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < v->n; i++) {
+        struct nen_code *o = vec_at(v, i);
+        if (o->use == use && strcmp(o->system, system) == 0 && strcmp(o->code, code) == 0)
+            continue;
+        if (k != i)
+            *(struct nen_code *)vec_at(v, k) = *o;
+        k++;
+    }
+    v->n = k;
+}
+
+/* Append the entries of one line: e with each KEY=WORD of f[first..nf), or
+ * once with key "-" when there is none. */
+static int add_pairs(struct nen_codes *t, const struct line_ctx *x, struct nen_code *e, char **f,
+                     int first, int nf)
+{
+    drop_code(&t->values, e->use, e->system, e->code);
+    if (first == nf) {
+        strcpy(e->key, "-");
+        struct nen_code *slot = vec_slot(&t->values);
+        if (!slot)
+            return oom(x);
+        *slot = *e;
+        return 0;
+    }
+    for (int i = first; i < nf; i++) {
+        if (parse_pair(x, f[i], e) != 0)
+            return -1;
+        struct nen_code *slot = vec_slot(&t->values);
+        if (!slot)
+            return oom(x);
+        *slot = *e;
+    }
+    return 0;
+}
+
+/* value SYSTEM|CODE KEY=WORD: an answer, read only under a question of KEY. */
+static int load_value(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code e = {0};
+    if (nf != 3 || strcmp(f[2], "-") == 0)
+        return fail(x, "`value` needs SYSTEM|CODE KEY=WORD (an answer to the question of KEY)");
+    if (parse_coding(t, x, f[1], &e) != 0 || parse_pair(x, f[2], &e) != 0)
+        return -1;
+    e.use = NEN_USE_ANSWER;
     return put_code(&t->values, &e, 1) == 0 ? 0 : oom(x);
+}
+
+static const char *const role_names[] = {"", "primary", "secondary", "finding"};
+
+/* condition SYSTEM|CODE ROLE [KEY=WORD ...] */
+static int load_condition(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code e = {0};
+    if (nf < 3)
+        return fail(x, "`condition` needs SYSTEM|CODE ROLE [KEY=WORD ...]");
+    if (parse_coding(t, x, f[1], &e) != 0)
+        return -1;
+    for (int r = NEN_ROLE_PRIMARY; r <= NEN_ROLE_FINDING; r++)
+        if (strcmp(f[2], role_names[r]) == 0)
+            e.role = (enum nen_condition_role)r;
+    if (e.role == NEN_ROLE_UNKNOWN)
+        return fail(x, "'%s' is not a role (primary, secondary, finding)", f[2]);
+    e.use = NEN_USE_CONDITION;
+    return add_pairs(t, x, &e, f, 3, nf);
+}
+
+/* body SYSTEM|CODE site=WORD [mets=WORD], specimen SYSTEM|CODE specimen=WORD:
+ * each KEY restricted to what the use can mean. */
+static int load_coded(struct nen_codes *t, const struct line_ctx *x, char **f, int nf,
+                      enum nen_code_use use, const char *keys)
+{
+    struct nen_code e = {0};
+    if (nf < 3)
+        return fail(x, "`%s` needs SYSTEM|CODE KEY=WORD ... (or -)", f[0]);
+    if (parse_coding(t, x, f[1], &e) != 0)
+        return -1;
+    for (int i = 2; i < nf; i++) {
+        size_t klen = strcspn(f[i], "=");
+        char key[NEN_CODE_KEY_LEN + 2];
+        snprintf(key, sizeof key, " %.*s ", (int)(klen < NEN_CODE_KEY_LEN ? klen : 0), f[i]);
+        if (strcmp(f[i], "-") != 0 && !strstr(keys, key))
+            return fail(x, "`%s` takes KEY=WORD with KEY one of:%s; not '%s'", f[0], keys, f[i]);
+    }
+    e.use = use;
+    return add_pairs(t, x, &e, f, strcmp(f[2], "-") == 0 ? nf : 2, nf);
+}
+
+static int load_body(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    return load_coded(t, x, f, nf, NEN_USE_BODY, " site mets ");
+}
+
+static int load_specimen(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    return load_coded(t, x, f, nf, NEN_USE_SPECIMEN, " specimen ");
 }
 
 static int load_words(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
@@ -247,15 +355,18 @@ static int load_unit(struct nen_codes *t, const struct line_ctx *x, char **f, in
     if (copy(u.ucum, sizeof u.ucum, f[2]) != 0 ||
         (nf == 5 && copy(u.suffix, sizeof u.suffix, f[4]) != 0))
         return fail(x, "unit or suffix too long");
+    char why[120];
+    if (fhir_ucum_parse(u.ucum, &u.parsed, why, sizeof why) != 0)
+        return fail(x, "'%s' is not a UCUM unit: %s", u.ucum, why);
     struct nen_case scratch; /* the suffix must make a value the input accepts */
     char probe[64], msg[160];
     nen_case_init(&scratch);
     snprintf(probe, sizeof probe, "1%s", u.suffix);
     if (nen_case_set(&scratch, u.key, probe, msg, sizeof msg) != 0)
         return fail(x, "suffix does not fit the input: %s", msg);
-    for (unsigned i = 0; i < t->units.n; i++) {
+    for (unsigned i = 0; i < t->units.n; i++) { /* one entry per key and dimension */
         struct nen_code_unit *o = vec_at(&t->units, i);
-        if (strcmp(o->key, u.key) == 0 && strcmp(o->ucum, u.ucum) == 0) {
+        if (strcmp(o->key, u.key) == 0 && fhir_ucum_commensurable(&o->parsed, &u.parsed)) {
             *o = u;
             return 0;
         }
@@ -275,6 +386,7 @@ static int load_method(struct nen_codes *t, const struct line_ctx *x, char **f, 
     if (parse_coding(t, x, f[1], &e) != 0)
         return -1;
     strcpy(e.key, "hotspot");
+    e.use = NEN_USE_METHOD;
     return put_code(&t->methods, &e, 0) == 0 ? 0 : oom(x);
 }
 
@@ -282,11 +394,12 @@ static const struct {
     const char *name;
     int (*load)(struct nen_codes *, const struct line_ctx *, char **, int);
 } directives[] = {
-    {"system", load_system}, {"input", load_input}, {"value", load_value},
-    {"words", load_words},   {"unit", load_unit},   {"method", load_method},
+    {"system", load_system}, {"input", load_input},         {"value", load_value},
+    {"condition", load_condition}, {"body", load_body},     {"specimen", load_specimen},
+    {"words", load_words},   {"unit", load_unit},           {"method", load_method},
 };
 
-#define MAX_FIELDS 6
+#define MAX_FIELDS 8
 
 static int load_line(struct nen_codes *t, const struct line_ctx *x, char *line)
 {
@@ -308,8 +421,8 @@ static int load_line(struct nen_codes *t, const struct line_ctx *x, char *line)
     for (size_t i = 0; i < sizeof directives / sizeof directives[0]; i++)
         if (strcmp(f[0], directives[i].name) == 0)
             return directives[i].load(t, x, f, nf);
-    return fail(x, "unknown directive '%s' (system, input, value, words, unit, method)",
-                f[0]);
+    return fail(x, "unknown directive '%s' (system, input, value, condition, body, specimen, "
+                "words, unit, method)", f[0]);
 }
 
 int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char *err,
@@ -335,7 +448,10 @@ int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char
 
 int nen_codes_load_default(struct nen_codes *t, char *err, unsigned errlen)
 {
-    return nen_codes_load(t, nen_default_map, "default.map", err, errlen);
+    for (const struct nen_embedded *m = nen_default_maps; m->name; m++)
+        if (nen_codes_load(t, m->text, m->name, err, errlen) != 0)
+            return -1;
+    return 0;
 }
 
 /* ---------- lookups ---------- */
@@ -358,10 +474,28 @@ const char *nen_codes_input(const struct nen_codes *t, const char *system, const
     return e ? e->key : NULL;
 }
 
-const struct nen_code *nen_codes_value(const struct nen_codes *t, const char *system,
-                                       const char *code, const char *key, unsigned i)
+const struct nen_code *nen_codes_answer(const struct nen_codes *t, const char *system,
+                                        const char *code, const char *key)
 {
-    return find(&t->values, system, code, key, key ? 0 : i);
+    for (unsigned i = t->values.n; i-- > 0;) { /* the later line wins */
+        const struct nen_code *e = vec_at(&t->values, i);
+        if ((e->use == NEN_USE_ANSWER || e->use == NEN_USE_BODY) && strcmp(e->key, key) == 0 &&
+            strcmp(e->system, system) == 0 && strcmp(e->code, code) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const struct nen_code *nen_codes_coded(const struct nen_codes *t, enum nen_code_use use,
+                                       const char *system, const char *code, unsigned i)
+{
+    for (unsigned k = 0; k < t->values.n; k++) {
+        const struct nen_code *e = vec_at(&t->values, k);
+        if (e->use == use && strcmp(e->system, system) == 0 && strcmp(e->code, code) == 0 &&
+            i-- == 0)
+            return e;
+    }
+    return NULL;
 }
 
 int nen_codes_words_system(const struct nen_codes *t, const char *system)
@@ -373,12 +507,14 @@ int nen_codes_words_system(const struct nen_codes *t, const char *system)
 }
 
 const struct nen_code_unit *nen_codes_unit(const struct nen_codes *t, const char *key,
-                                           const char *ucum)
+                                           const struct fhir_ucum *reported, double *convert)
 {
     for (unsigned i = 0; i < t->units.n; i++) {
         const struct nen_code_unit *u = vec_at(&t->units, i);
-        if (strcmp(u->key, key) == 0 && strcmp(u->ucum, ucum) == 0)
+        if (strcmp(u->key, key) == 0 && fhir_ucum_commensurable(reported, &u->parsed)) {
+            *convert = fhir_ucum_convert_factor(reported, &u->parsed);
             return u;
+        }
     }
     return NULL;
 }
@@ -398,7 +534,12 @@ const struct nen_code *nen_codes_input_at(const struct nen_codes *t, unsigned i)
     return i < t->inputs.n ? vec_at(&t->inputs, i) : NULL;
 }
 
-const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i)
+const struct nen_code *nen_codes_condition_at(const struct nen_codes *t, unsigned i)
 {
-    return i < t->values.n ? vec_at(&t->values, i) : NULL;
+    for (unsigned k = 0; k < t->values.n; k++) {
+        const struct nen_code *e = vec_at(&t->values, k);
+        if (e->use == NEN_USE_CONDITION && i-- == 0)
+            return e;
+    }
+    return NULL;
 }

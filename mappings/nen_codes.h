@@ -9,24 +9,53 @@
 #ifndef NEN_CODES_H
 #define NEN_CODES_H
 
+#include "fhir_ucum.h"
+
 #define NEN_CODE_SYSTEM_LEN 160
 #define NEN_CODE_CODE_LEN 64
 #define NEN_CODE_KEY_LEN 24
 #define NEN_CODE_WORD_LEN 48
 
-/* input SYSTEM|CODE KEY, value SYSTEM|CODE KEY=WORD (key "-" for known-but-no-input),
- * method SYSTEM|CODE hotspot: one shape for all three. */
+/* Where a coded entry may be read (the directive that made it). A code counts
+ * only where its line says: an answer only under a question with its key, a
+ * Condition code only in Condition.code, and so on (no value without its
+ * question). */
+enum nen_code_use {
+    NEN_USE_INPUT = 0,  /* input: Observation.code / component.code (key, or "-": a panel) */
+    NEN_USE_ANSWER,     /* value: Observation.value[x] under a question with this key */
+    NEN_USE_CONDITION,  /* condition: Condition.code (and mCODE's histology extension) */
+    NEN_USE_BODY,       /* body: a body structure or topography (bodySite, site answers) */
+    NEN_USE_SPECIMEN,   /* specimen: Specimen.type / collection.method / procedure */
+    NEN_USE_METHOD      /* method: Observation.method marking a hotspot count */
+};
+
+/* What a Condition is, by its code (condition lines) or by mCODE's profile. */
+enum nen_condition_role {
+    NEN_ROLE_UNKNOWN = 0,
+    NEN_ROLE_PRIMARY,   /* the primary tumour: its bodySite is the primary site */
+    NEN_ROLE_SECONDARY, /* a metastasis: its bodySite is where the metastasis is */
+    NEN_ROLE_FINDING    /* a work-up finding (atrophic gastritis, MEN1 ...): bodySite not read */
+};
+
+/* One line's meaning: use, SYSTEM|CODE, KEY=WORD (key "-" when the code is
+ * known but carries no input) and, for conditions, the role. A line with
+ * several KEY=WORD pairs gives one entry per pair. */
 struct nen_code {
     char system[NEN_CODE_SYSTEM_LEN];
     char code[NEN_CODE_CODE_LEN];
     char key[NEN_CODE_KEY_LEN];
     char word[NEN_CODE_WORD_LEN];
+    enum nen_code_use use;
+    enum nen_condition_role role;
 };
 
-/* unit KEY UCUM FACTOR [SUFFIX] */
+/* unit KEY UCUM FACTOR [SUFFIX]: a value reported in any unit of the same
+ * UCUM dimension as UCUM is converted into UCUM, times FACTOR, then SUFFIX is
+ * appended (fhir_ucum.h does the arithmetic; no list of spellings). */
 struct nen_code_unit {
     char key[NEN_CODE_KEY_LEN];
     char ucum[NEN_CODE_CODE_LEN];
+    struct fhir_ucum parsed;
     double factor;
     char suffix[16];
 };
@@ -43,33 +72,43 @@ void nen_codes_free(struct nen_codes *t);
 int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char *err,
                    unsigned errlen);
 
-/* Load the shipped mappings/codes/default.map (compiled in). */
+/* Load the shipped tables, compiled in: mappings/codes/default.map, then the
+ * other shipped files (tnm.map, sites.map, workup.map) in that order. */
 int nen_codes_load_default(struct nen_codes *t, char *err, unsigned errlen);
 
-/* The input key an Observation code carries, or NULL. */
+/* The input key an Observation code carries ("-" for a known panel code that
+ * carries none), or NULL when the code is not a question of the tables. */
 const char *nen_codes_input(const struct nen_codes *t, const char *system, const char *code);
 
-/* Value entries of a coded answer. With key set: the entry for that input
- * (or NULL). With key NULL: the i-th entry for the code, any input (i from 0;
- * NULL past the last). */
-const struct nen_code *nen_codes_value(const struct nen_codes *t, const char *system,
-                                       const char *code, const char *key, unsigned i);
+/* The entry that reads a coded answer as input key: a `value` line for that
+ * key, or a `body` line for it (body structures answer the site and
+ * metastasis questions). NULL if the code is no answer to that question. */
+const struct nen_code *nen_codes_answer(const struct nen_codes *t, const char *system,
+                                        const char *code, const char *key);
+
+/* The i-th entry (from 0; NULL past the last) of system|code among the lines
+ * of one use (NEN_USE_CONDITION, NEN_USE_BODY or NEN_USE_SPECIMEN). */
+const struct nen_code *nen_codes_coded(const struct nen_codes *t, enum nen_code_use use,
+                                       const char *system, const char *code, unsigned i);
 
 /* 1 if codes of system are words of the input language (`words` line). */
 int nen_codes_words_system(const struct nen_codes *t, const char *system);
 
-/* The unit entry for key in UCUM unit ucum, or NULL. */
+/* The unit entry for key whose UCUM unit has the dimension of the reported
+ * unit, with *convert set to the number that turns a value in the reported
+ * unit into one in the entry's unit (the entry's factor still to apply).
+ * NULL when no entry for key is commensurable with it. */
 const struct nen_code_unit *nen_codes_unit(const struct nen_codes *t, const char *key,
-                                           const char *ucum);
+                                           const struct fhir_ucum *reported, double *convert);
 
 /* 1 if system|code marks a hotspot (preferred) measurement method. */
 int nen_codes_hotspot(const struct nen_codes *t, const char *system, const char *code);
 
-/* The i-th input line and the i-th value line (from 0; NULL past the last),
- * systems resolved: for subscription criteria (interop.md I2). A code may
- * appear twice when a later line replaced an earlier one. */
+/* The i-th input line and the i-th condition line (from 0; NULL past the
+ * last), systems resolved: for subscription criteria (interop.md I2). A code
+ * may appear more than once (one entry per KEY=WORD). */
 const struct nen_code *nen_codes_input_at(const struct nen_codes *t, unsigned i);
-const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i);
+const struct nen_code *nen_codes_condition_at(const struct nen_codes *t, unsigned i);
 
 /* Counts, for messages and tests. */
 unsigned nen_codes_count(const struct nen_codes *t);

@@ -7,6 +7,7 @@
  */
 #include "nen_extract_int.h"
 
+#include "fhir_primitive.h"
 #include "fhir_tree.h"
 #include "nen_case_text.h"
 
@@ -27,6 +28,7 @@ struct walk {
     struct fhir_error *err;
     char patient_url[NEN_REF_LEN]; /* the Patient's fullUrl, another name for patient_ref */
     int collected;                 /* x->effective is the specimen's collection time */
+    int64_t effective_ms;          /* x->effective as an instant, when not collected */
 };
 
 static void logf_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -98,42 +100,92 @@ static int opt_string(struct walk *w, json_object *o, const char *name, const ch
     return 0;
 }
 
-/* Readings from every code-table entry of cc's codings (any input key):
- * a Condition's code, a body site, a Specimen's collection method. negate:
- * the finding was refuted, so yes becomes no and other values are dropped. */
-static int coded_readings(struct walk *w, json_object *cc, const char *ref, const char *type,
-                          const char *path, int negate, int *made)
+/* "system|code (display)" of the first coding of cc, for messages. */
+static const char *coding_text(json_object *cc, char *buf, size_t len)
 {
+    const char *sys = NULL, *code = NULL, *display = NULL, *text = NULL;
+    json_object *c = fhir_item(cc, "coding", 0);
+    fhir_get_string(c, "system", &sys);
+    fhir_get_string(c, "code", &code);
+    fhir_get_string(c, "display", &display);
+    fhir_get_string(cc, "text", &text);
+    if (!display)
+        display = text;
+    snprintf(len ? buf : NULL, len, "%s|%s%s%s%s", sys ? sys : "(no system)",
+             code ? code : "(no code)", display ? " (" : "", display ? display : "",
+             display ? ")" : "");
+    return buf;
+}
+
+/* A code read nowhere: input-code-unknown naming resource and field. */
+static void unknown_code(struct walk *w, json_object *cc, const char *path, const char *what)
+{
+    char c[200], text[NEN_TEXT_LEN];
+    snprintf(text, sizeof text, "%s: %s %s", path, coding_text(cc, c, sizeof c), what);
+    nen_extract_warn_add(w->x->unknown, &w->x->nunknown, "input-code-unknown", text);
+    logf_(w, "%s", text);
+}
+
+/* A reading of key that was reported but cannot be read. */
+static int unreadable(struct walk *w, const struct nen_reading *base, const char *key,
+                      const char *shown, int present)
+{
+    struct nen_reading *r = new_reading(w, key, base->ref, base->type);
+    if (!r)
+        return -1;
+    *r = *base;
+    snprintf(r->key, sizeof r->key, "%s", key);
+    r->lo[0] = r->hi[0] = '\0';
+    r->unreadable = 1;
+    r->present = present;
+    snprintf(r->shown, sizeof r->shown, "%s", shown);
+    return 0;
+}
+
+/* Readings from the entries of cc's codings among the lines of one use
+ * (only entries of key `only` when set; only a "yes" when negate, the
+ * finding refuted, read as "no"). Returns how many codings the tables know
+ * for this use and key, or -1 (err set). */
+static int coded(struct walk *w, json_object *cc, enum nen_code_use use, const char *only,
+                 const struct nen_reading *base, int negate, const char *path)
+{
+    int known = 0;
     size_t n = fhir_count(cc, "coding");
     for (size_t i = 0; i < n; i++) {
         const char *sys, *code;
         if (!fhir_cc_coding(cc, i, &sys, &code))
             continue;
         const struct nen_code *e;
-        for (unsigned k = 0; (e = nen_codes_value(w->t, sys, code, NULL, k)); k++) {
+        int hit = 0;
+        for (unsigned k = 0; (e = nen_codes_coded(w->t, use, sys, code, k)); k++) {
+            if (only && strcmp(e->key, only) != 0)
+                continue;
+            hit = 1;
             if (strcmp(e->key, "-") == 0) {
-                logf_(w, "%s: %s %s|%s is known but carries no input", ref, path, sys, code);
+                logf_(w, "%s: %s|%s is known but carries no input", path, sys, code);
                 continue;
             }
-            const char *word = e->word;
-            if (negate && strcmp(word, "yes") != 0) {
-                logf_(w, "%s: refuted %s|%s (%s=%s): nothing to conclude", ref, sys, code, e->key,
-                      word);
+            if (negate && strcmp(e->word, "yes") != 0) {
+                logf_(w, "%s: refuted %s|%s (%s=%s): nothing to conclude", path, sys, code,
+                      e->key, e->word);
                 continue;
             }
-            struct nen_reading *r = new_reading(w, e->key, ref, type);
+            struct nen_reading *r = new_reading(w, e->key, base->ref, base->type);
             if (!r)
                 return -1;
-            snprintf(r->lo, sizeof r->lo, "%s", negate ? "no" : word);
+            *r = *base;
+            snprintf(r->key, sizeof r->key, "%s", e->key);
+            snprintf(r->lo, sizeof r->lo, "%s", negate ? "no" : e->word);
             snprintf(r->hi, sizeof r->hi, "%s", r->lo);
             snprintf(r->shown, sizeof r->shown, "%s%s|%s", negate ? "refuted " : "", sys, code);
-            (*made)++;
         }
+        known += hit;
     }
-    return 0;
+    return known;
 }
 
-/* The input key of an Observation or component code, or NULL. */
+/* The input key of an Observation or component code ("-" for a panel), or
+ * NULL when no coding is a question of the tables. */
 static const char *input_key(struct walk *w, json_object *cc)
 {
     size_t n = fhir_count(cc, "coding");
@@ -166,12 +218,14 @@ static int gastrin_extras(struct walk *w, json_object *o, const struct nen_readi
     const char *u = NULL;
     if (fhir_get_string(high, "code", &u) != FHIR_OK)
         fhir_get_string(high, "unit", &u);
-    const struct nen_code_unit *unit = u ? nen_value_find_unit(w->t, "gastrin_uln", u) : NULL;
+    double convert = 1;
+    const struct nen_code_unit *unit =
+        u ? nen_value_find_unit(w->t, "gastrin_uln", u, &convert) : NULL;
     if (u && !unit && fhir_member(high, "value"))
         logf_(w, "%s: referenceRange.high unit '%s' not in the code tables: upper limit not used",
               base->ref, u);
     if ((!u || unit) && fhir_get_number(high, "value", &uln) == FHIR_OK) {
-        uln *= unit ? unit->factor : 1;
+        uln *= unit ? convert * unit->factor : 1;
         struct nen_reading *r = new_reading(w, "gastrin_uln", base->ref, base->type);
         if (!r)
             return -1;
@@ -179,7 +233,8 @@ static int gastrin_extras(struct walk *w, json_object *o, const struct nen_readi
         snprintf(r->hi, sizeof r->hi, "%.17g", uln);
         snprintf(r->shown, sizeof r->shown, "referenceRange.high %.15g", uln);
         r->rank = base->rank;
-        snprintf(r->when, sizeof r->when, "%s", base->when);
+        r->has_when = base->has_when;
+        r->when_ms = base->when_ms;
         (*made)++;
     }
     if (have_value)
@@ -202,7 +257,9 @@ static int gastrin_extras(struct walk *w, json_object *o, const struct nen_readi
     return 0;
 }
 
-/* One element with code and value[x] (the Observation, or a component). */
+/* One element with code and value[x] (the Observation, or a component). No
+ * value without its question: an element whose code is no question of the
+ * tables gives nothing. */
 static int element(struct walk *w, json_object *el, const char *path,
                    const struct nen_reading *base, int *made)
 {
@@ -214,16 +271,13 @@ static int element(struct walk *w, json_object *el, const char *path,
     }
     const char *key = input_key(w, code);
     if (!key) {
-        json_object *v = fhir_member(el, "valueCodeableConcept");
-        int before = *made;
-        if (v && coded_readings(w, v, base->ref, base->type, "value", 0, made) != 0)
-            return -1;
-        for (int i = before; i < *made; i++) {
-            w->rd[w->nrd - *made + i].rank = base->rank;
-            snprintf(w->rd[w->nrd - *made + i].when, sizeof base->when, "%s", base->when);
-        }
+        char where[NEN_REF_LEN + 48];
+        snprintf(where, sizeof where, "%s.code", path);
+        unknown_code(w, code, where, "is no question in the code tables: its value is not used");
         return 0;
     }
+    if (strcmp(key, "-") == 0)
+        return 0; /* a panel: its components carry the inputs */
     struct nen_reading *r = new_reading(w, key, base->ref, base->type);
     if (!r)
         return -1;
@@ -232,12 +286,18 @@ static int element(struct walk *w, json_object *el, const char *path,
     int rc = nen_value_read(w->t, el, path, r, w->x, w->err);
     if (rc < 0)
         return -1;
-    if (rc == 0)
-        w->nrd--; /* nothing read: drop the slot */
-    else
+    if (rc == 0) {
+        w->nrd--; /* nothing reported: drop the slot */
+    } else {
+        if (rc == 2) {
+            r->unreadable = 1;
+            r->lo[0] = r->hi[0] = '\0';
+            snprintf(r->shown, sizeof r->shown, "unreadable value");
+        }
         (*made)++;
+    }
     if (strcmp(key, "gastrin") == 0)
-        return gastrin_extras(w, el, base, rc > 0, made);
+        return gastrin_extras(w, el, base, rc == 1, made);
     return 0;
 }
 
@@ -270,11 +330,20 @@ static int observation(struct walk *w, json_object *res, const char *ref)
     memset(&base, 0, sizeof base);
     snprintf(base.ref, sizeof base.ref, "%s", ref);
     snprintf(base.type, sizeof base.type, "Observation");
-    snprintf(base.when, sizeof base.when, "%s", issued ? issued : eff ? eff : "");
+    const char *when = issued ? issued : eff;
+    if (when && fhir_datetime_parse_ms(when, &base.when_ms) == 0)
+        base.has_when = 1;
+    else if (when)
+        logf_(w, "%s.%s: '%s' is no FHIR date/time: not used for \"latest\"", ref,
+              issued ? "issued" : "effectiveDateTime", when);
     base.rank = rank;
     base.hotspot = is_hotspot(w, fhir_member(res, "method"));
-    if (eff && strcmp(eff, w->x->effective) > 0 && !w->collected)
+    int64_t eff_ms;
+    if (eff && !w->collected && fhir_datetime_parse_ms(eff, &eff_ms) == 0 &&
+        (!w->x->effective[0] || eff_ms > w->effective_ms)) {
         snprintf(w->x->effective, sizeof w->x->effective, "%s", eff);
+        w->effective_ms = eff_ms;
+    }
     int made = 0;
     if (element(w, res, ref, &base, &made) != 0)
         return -1;
@@ -286,7 +355,7 @@ static int observation(struct walk *w, json_object *res, const char *ref)
             return -1;
     }
     if (!made)
-        logf_(w, "%s: no input for nenfhir (code not in the code tables, or no usable value)", ref);
+        logf_(w, "%s: no input for nenfhir (no question of the code tables, or no value)", ref);
     return 0;
 }
 
@@ -304,6 +373,89 @@ static int cc_code_is(json_object *res, const char *name, const char *code)
     return 0;
 }
 
+#define MCODE_SD "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+
+/* The role a Condition's code gives it (the first coding the tables know). */
+static enum nen_condition_role code_role(struct walk *w, json_object *cc)
+{
+    size_t n = fhir_count(cc, "coding");
+    for (size_t i = 0; i < n; i++) {
+        const char *sys, *code;
+        const struct nen_code *e;
+        if (fhir_cc_coding(cc, i, &sys, &code) &&
+            (e = nen_codes_coded(w->t, NEN_USE_CONDITION, sys, code, 0)))
+            return e->role;
+    }
+    return NEN_ROLE_UNKNOWN;
+}
+
+/* The role mCODE's profile in meta.profile declares, if any. */
+static enum nen_condition_role profile_role(json_object *res)
+{
+    json_object *prof = fhir_member(fhir_member(res, "meta"), "profile");
+    size_t n = fhir_count(fhir_member(res, "meta"), "profile");
+    for (size_t i = 0; i < n; i++) {
+        json_object *p = json_object_is_type(prof, json_type_array)
+                             ? json_object_array_get_idx(prof, i) : prof;
+        const char *url = json_object_is_type(p, json_type_string) ? json_object_get_string(p) : "";
+        if (strncmp(url, MCODE_SD "mcode-primary-cancer-condition", 62) == 0)
+            return NEN_ROLE_PRIMARY;
+        if (strncmp(url, MCODE_SD "mcode-secondary-cancer-condition", 64) == 0)
+            return NEN_ROLE_SECONDARY;
+    }
+    return NEN_ROLE_UNKNOWN;
+}
+
+/* mCODE's histology-morphology-behavior extension: the tumour's morphology. */
+static json_object *histology(json_object *res)
+{
+    size_t n = fhir_count(res, "extension");
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = fhir_item(res, "extension", i);
+        const char *url;
+        if (fhir_get_string(e, "url", &url) == FHIR_OK &&
+            strcmp(url, MCODE_SD "mcode-histology-morphology-behavior") == 0)
+            return fhir_member(e, "valueCodeableConcept");
+    }
+    return NULL;
+}
+
+/* The bodySite of a primary (site) or a secondary (mets) Condition. A body
+ * site the tables cannot read leaves that input unreadable; a metastasis
+ * with no readable place is a metastasis all the same. */
+static int condition_sites(struct walk *w, json_object *res, const char *ref,
+                           const struct nen_reading *base, enum nen_condition_role role,
+                           int mets_from_code)
+{
+    const char *key = role == NEN_ROLE_PRIMARY ? "site" : "mets";
+    int found = 0;
+    size_t n = fhir_count(res, "bodySite");
+    for (size_t i = 0; i < n; i++) {
+        char path[NEN_REF_LEN + 32];
+        snprintf(path, sizeof path, "%s.bodySite[%zu]", ref, i);
+        json_object *cc = fhir_item(res, "bodySite", i);
+        int known = coded(w, cc, NEN_USE_BODY, key, base, 0, path);
+        if (known < 0)
+            return -1;
+        if (known) {
+            found = 1;
+            continue;
+        }
+        unknown_code(w, cc, path, role == NEN_ROLE_PRIMARY
+                                       ? "is no primary site in the code tables: site not read"
+                                       : "is no metastasis site in the code tables: place "
+                                         "not read");
+        if (unreadable(w, base, key, "bodySite not in the code tables", 1) != 0)
+            return -1;
+        found = 1;
+    }
+    if (role == NEN_ROLE_SECONDARY && !found && !mets_from_code) {
+        logf_(w, "%s: a metastasis with no readable place", ref);
+        return unreadable(w, base, "mets", "metastasis, place not stated", 1);
+    }
+    return 0;
+}
+
 static int condition(struct walk *w, json_object *res, const char *ref)
 {
     if (cc_code_is(res, "verificationStatus", "entered-in-error")) {
@@ -311,20 +463,97 @@ static int condition(struct walk *w, json_object *res, const char *ref)
         return 0;
     }
     int negate = cc_code_is(res, "verificationStatus", "refuted");
-    int made = 0;
-    if (coded_readings(w, fhir_member(res, "code"), ref, "Condition", "code", negate, &made) != 0)
+    struct nen_reading base;
+    memset(&base, 0, sizeof base);
+    snprintf(base.ref, sizeof base.ref, "%s", ref);
+    snprintf(base.type, sizeof base.type, "Condition");
+    base.rank = 2;
+    json_object *code = fhir_member(res, "code"), *hist = histology(res);
+    char path[NEN_REF_LEN + 48];
+    int before = w->nrd;
+    snprintf(path, sizeof path, "%s.code", ref);
+    int known = coded(w, code, NEN_USE_CONDITION, NULL, &base, negate, path);
+    if (known < 0)
         return -1;
-    /* A metastasis' bodySite is where the metastasis is, not the primary site. */
-    int metastasis = 0;
-    for (int i = w->nrd - made; i < w->nrd; i++)
-        metastasis |= strcmp(w->rd[i].key, "mets") == 0;
-    size_t n = metastasis ? 0 : fhir_count(res, "bodySite");
-    for (size_t i = 0; i < n && !negate; i++)
-        if (coded_readings(w, fhir_item(res, "bodySite", i), ref, "Condition", "bodySite", 0,
-                           &made) != 0)
+    if (!known)
+        unknown_code(w, code, path, "is not in the code tables as a condition: not read");
+    if (hist) {
+        snprintf(path, sizeof path, "%s.extension(histology-morphology-behavior)", ref);
+        int k = coded(w, hist, NEN_USE_CONDITION, NULL, &base, negate, path);
+        if (k < 0)
             return -1;
-    if (!made)
-        logf_(w, "%s: no input for nenfhir (code not in the code tables)", ref);
+        if (!k)
+            unknown_code(w, hist, path, "is not in the code tables as a morphology: not read");
+    }
+    enum nen_condition_role role = code_role(w, code);
+    if (role == NEN_ROLE_UNKNOWN)
+        role = profile_role(res);
+    if (role == NEN_ROLE_UNKNOWN && hist && code_role(w, hist) == NEN_ROLE_PRIMARY)
+        role = NEN_ROLE_PRIMARY;
+    int mets_from_code = 0;
+    for (int i = before; i < w->nrd; i++)
+        mets_from_code |= strcmp(w->rd[i].key, "mets") == 0;
+    /* A metastasis' bodySite is where the metastasis is, never the primary site. */
+    if (!negate && (role == NEN_ROLE_PRIMARY || role == NEN_ROLE_SECONDARY) &&
+        condition_sites(w, res, ref, &base, role, mets_from_code) != 0)
+        return -1;
+    if (w->nrd == before)
+        logf_(w, "%s: no input for nenfhir", ref);
+    return 0;
+}
+
+/* A copy of a case key that must not be cut short: -1 (err set) if too long. */
+static int key_copy(struct walk *w, char *dst, size_t len, const char *src, const char *path)
+{
+    if (strlen(src) >= len) {
+        fhir_error_set(w->err, "%s: longer than %zu characters: a case key is never shortened",
+                       path, len - 1);
+        return -1;
+    }
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+/* Specimen.type, collection.method and collection.bodySite. A method or body
+ * site the tables cannot read leaves the specimen kind or site unreadable; an
+ * unknown type is only a warning (it names the material, not the kind). */
+static int specimen_codes(struct walk *w, json_object *res, const char *ref)
+{
+    static const struct {
+        const char *field, *key, *what;
+        enum nen_code_use use;
+        int decides;
+    } fields[] = {
+        {"type", NULL, "is not in the code tables as a specimen type", NEN_USE_SPECIMEN, 0},
+        {"collection.method", "specimen",
+         "is not in the code tables as a collection method: specimen kind not read",
+         NEN_USE_SPECIMEN, 1},
+        {"collection.bodySite", "site",
+         "is not in the code tables as a body site: site not read", NEN_USE_BODY, 1},
+    };
+    struct nen_reading base;
+    memset(&base, 0, sizeof base);
+    snprintf(base.ref, sizeof base.ref, "%s", ref);
+    snprintf(base.type, sizeof base.type, "Specimen");
+    base.rank = 2;
+    json_object *col = fhir_member(res, "collection");
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        json_object *cc = i == 0 ? fhir_member(res, "type")
+                                 : fhir_member(col, strchr(fields[i].field, '.') + 1);
+        if (!cc)
+            continue;
+        char path[NEN_REF_LEN + 32];
+        snprintf(path, sizeof path, "%s.%s", ref, fields[i].field);
+        int known = coded(w, cc, fields[i].use, fields[i].key, &base, 0, path);
+        if (known < 0)
+            return -1;
+        if (known)
+            continue;
+        unknown_code(w, cc, path, fields[i].what);
+        if (fields[i].decides &&
+            unreadable(w, &base, fields[i].key, "code not in the code tables", 0) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -338,14 +567,22 @@ static int specimen(struct walk *w, json_object *res, const char *ref)
     }
     snprintf(x->specimen_ref, sizeof x->specimen_ref, "%s", ref);
     json_object *acc = fhir_member(res, "accessionIdentifier");
-    if (!acc)
+    const char *field = "accessionIdentifier";
+    if (!acc) {
         acc = fhir_item(res, "identifier", 0);
+        field = "identifier[0]";
+    }
     const char *sys = NULL, *val = NULL;
     if (opt_string(w, acc, "system", ref, &sys) != 0 || opt_string(w, acc, "value", ref, &val) != 0)
         return -1;
     if (val) {
-        snprintf(x->case_system, sizeof x->case_system, "%s", sys ? sys : "");
-        snprintf(x->case_value, sizeof x->case_value, "%s", val);
+        char path[NEN_REF_LEN + 40];
+        snprintf(path, sizeof path, "%s.%s.system", ref, field);
+        if (key_copy(w, x->case_system, sizeof x->case_system, sys ? sys : "", path) != 0)
+            return -1;
+        snprintf(path, sizeof path, "%s.%s.value", ref, field);
+        if (key_copy(w, x->case_value, sizeof x->case_value, val, path) != 0)
+            return -1;
     }
     json_object *col = fhir_member(res, "collection");
     const char *when = NULL;
@@ -355,13 +592,36 @@ static int specimen(struct walk *w, json_object *res, const char *ref)
         snprintf(x->effective, sizeof x->effective, "%s", when);
         w->collected = 1;
     }
-    int made = 0;
-    if (coded_readings(w, fhir_member(res, "type"), ref, "Specimen", "type", 0, &made) != 0 ||
-        coded_readings(w, fhir_member(col, "method"), ref, "Specimen", "collection.method", 0,
-                       &made) != 0 ||
-        coded_readings(w, fhir_member(col, "bodySite"), ref, "Specimen", "collection.bodySite", 0,
-                       &made) != 0)
+    return specimen_codes(w, res, ref);
+}
+
+/* A reference as "Type/id": the version (/_history/v) and any base URL
+ * dropped; a Bundle's urn:uuid fullUrl of the Patient is the Patient.
+ * Returns 0, or -1 when it is too long to hold (never cut short). */
+static int ref_plain(const struct walk *w, const char *s, char *out, size_t len)
+{
+    if (w->patient_url[0] && strcmp(s, w->patient_url) == 0)
+        s = w->x->patient_ref;
+    char buf[NEN_REF_LEN * 2];
+    if (strlen(s) >= sizeof buf)
         return -1;
+    strcpy(buf, s);
+    char *h = strstr(buf, "/_history/");
+    if (h)
+        *h = '\0';
+    const char *start = buf;
+    if (strstr(buf, "://")) { /* absolute: the last two segments are Type/id */
+        char *last = strrchr(buf, '/');
+        if (last && last != buf) {
+            *last = '\0';
+            char *prev = strrchr(buf, '/');
+            *last = '/';
+            start = prev ? prev + 1 : buf;
+        }
+    }
+    if (strlen(start) >= len)
+        return -1;
+    strcpy(out, start);
     return 0;
 }
 
@@ -377,11 +637,17 @@ static int check_subject(struct walk *w, json_object *res, const char *ref)
     if (!s)
         return 0;
     struct nen_extract *x = w->x;
+    char plain[NEN_REF_LEN];
+    if (ref_plain(w, s, plain, sizeof plain) != 0) {
+        fhir_error_set(w->err, "%s.subject.reference: longer than %d characters", ref,
+                       NEN_REF_LEN - 1);
+        return -1;
+    }
     if (!x->patient_ref[0]) {
-        snprintf(x->patient_ref, sizeof x->patient_ref, "%s", s);
+        snprintf(x->patient_ref, sizeof x->patient_ref, "%s", plain);
         return 0;
     }
-    if (strcmp(s, x->patient_ref) == 0 || (w->patient_url[0] && strcmp(s, w->patient_url) == 0))
+    if (strcmp(plain, x->patient_ref) == 0)
         return 0;
     fhir_error_set(w->err, "%s.subject: %s is not the case's patient %s", ref, s, x->patient_ref);
     return -1;
@@ -466,7 +732,7 @@ int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
     memset(x, 0, sizeof *x);
     nen_case_init(&x->lo);
     nen_case_init(&x->hi);
-    struct walk w = {t, x, NULL, 0, log, logctx, err, "", 0};
+    struct walk w = {t, x, NULL, 0, log, logctx, err, "", 0, 0};
     w.rd = malloc(READINGS_MAX * sizeof *w.rd);
     if (!w.rd) {
         fhir_error_set(err, "out of memory");

@@ -15,9 +15,22 @@
  * - Two different values for one input: the hotspot method wins, then the
  *   final status, then the latest (issued, else effective). Always a warning.
  *   Sets (extent findings, metastasis sites) are joined instead.
- * - Unknown codes, unknown units and unreadable values leave the input
- *   unknown, with a warning naming resource and field. A value of the wrong
- *   JSON type is an error: the input is not readable.
+ * - No value without its question: an Observation (or component) whose code
+ *   is no question of the code tables gives nothing, whatever its value; a
+ *   coded answer counts only under a question of its key; Condition and
+ *   Specimen codes only where their `condition` / `body` / `specimen` line
+ *   says. Every code not in the tables where one is read is a warning
+ *   (input-code-unknown) naming resource and field.
+ * - A reported input that cannot be read is not an absent input: a known
+ *   question whose value cannot be read (unknown unit, answer code or word),
+ *   a bodySite or collection method not in the tables, a metastasis whose
+ *   place is unknown, is "unreadable": the rules run for every value it could
+ *   have, each field they disagree on is indeterminate, and the result is
+ *   preliminary with a warning naming the input and its resource.
+ * - A value of the wrong JSON type is an error: the input is not readable.
+ * - References name one resource however the server writes them
+ *   (Type/id, Type/id/_history/v, an absolute URL, a Bundle's urn:uuid fullUrl).
+ * - "Latest" compares times as instants (UTC offsets applied).
  */
 #ifndef NEN_EXTRACT_H
 #define NEN_EXTRACT_H
@@ -35,6 +48,7 @@
 
 #define NEN_REF_LEN 160
 #define NEN_SOURCE_MAX 64
+#define NEN_UNREAD_MAX 16
 
 /* Where one input came from. */
 struct nen_source {
@@ -53,8 +67,17 @@ struct nen_extract {
     int nsrc;
     struct nen_source src[NEN_SOURCE_MAX];
 
+    int nunread;                 /* inputs reported but not readable (nen_extract.h) */
+    struct nen_unread {
+        char key[NEN_CODE_KEY_LEN];
+        char ref[NEN_REF_LEN];   /* the resource that reported it */
+        int present;             /* mets: a metastasis is there, its place unknown */
+    } unread[NEN_UNREAD_MAX];
+
     int nwarn;                   /* reading problems; merged into the result */
     struct nen_warning warn[NEN_WARN_MAX];
+    int nunknown;                /* codes read nowhere (input-code-unknown): merged last, */
+    struct nen_warning unknown[NEN_WARN_MAX]; /* so they never crowd out the above */
 
     char patient_ref[NEN_REF_LEN];   /* "" when no subject was found */
     char specimen_ref[NEN_REF_LEN];
@@ -73,8 +96,9 @@ typedef void (*nen_log_fn)(void *ctx, const char *line);
 int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
                 struct nen_extract *x, nen_log_fn log, void *logctx, struct fhir_error *err);
 
-/* Classify x into r: nen_classify at both ends of any range, a field on which
- * they disagree made indeterminate, and the extract warnings added. */
+/* Classify x into r: nen_classify at both ends of any range and for every
+ * value an unreadable input could have, each field on which they disagree
+ * made indeterminate, and the extract warnings added. */
 void nen_extract_classify(const struct nen_extract *x, struct nen_result *r);
 
 /* Add a warning to r unless the same code and text are there already (keys

@@ -47,9 +47,8 @@ static const char *better(const struct nen_reading *a, const struct nen_reading 
         *a_wins = a->rank > b->rank;
         return "final status";
     }
-    int c = strcmp(a->when, b->when);
-    if (c != 0) {
-        *a_wins = c > 0;
+    if (a->has_when != b->has_when || (a->has_when && a->when_ms != b->when_ms)) {
+        *a_wins = a->has_when && (!b->has_when || a->when_ms > b->when_ms);
         return "latest";
     }
     *a_wins = 0;
@@ -58,7 +57,24 @@ static const char *better(const struct nen_reading *a, const struct nen_reading 
 
 static int same_value(const struct nen_reading *a, const struct nen_reading *b)
 {
-    return strcmp(a->lo, b->lo) == 0 && strcmp(a->hi, b->hi) == 0;
+    return a->unreadable == b->unreadable && strcmp(a->lo, b->lo) == 0 &&
+           strcmp(a->hi, b->hi) == 0;
+}
+
+/* key was reported by r but cannot be read: the rules will try every value. */
+static void add_unread(struct nen_extract *x, const struct nen_reading *r)
+{
+    for (int i = 0; i < x->nunread; i++)
+        if (strcmp(x->unread[i].key, r->key) == 0) {
+            x->unread[i].present |= r->present;
+            return;
+        }
+    if (x->nunread == NEN_UNREAD_MAX)
+        return; /* more unreadable inputs than fit: each still has its warning */
+    struct nen_unread *u = &x->unread[x->nunread++];
+    snprintf(u->key, sizeof u->key, "%s", r->key);
+    snprintf(u->ref, sizeof u->ref, "%s", r->ref);
+    u->present = r->present;
 }
 
 static int set_both(struct nen_extract *x, const char *key, const char *lo, const char *hi,
@@ -100,7 +116,11 @@ static void resolve_scalar(struct nen_extract *x, const struct nen_reading *rd, 
         if (wins)
             best = &rd[i];
     }
-    if (!best || set_both(x, key, best->lo, best->hi, best->ref) != 0)
+    if (!best)
+        return;
+    if (best->unreadable)
+        add_unread(x, best);
+    else if (set_both(x, key, best->lo, best->hi, best->ref) != 0)
         return;
     add_source(x, best);
     if (differ)
@@ -124,6 +144,10 @@ static void resolve_set(struct nen_extract *x, const struct nen_reading *rd, int
         if (strcmp(rd[i].key, key) != 0)
             continue;
         add_source(x, &rd[i]);
+        if (rd[i].unreadable) {
+            add_unread(x, &rd[i]);
+            continue;
+        }
         if (strcmp(rd[i].lo, "none") == 0) {
             none_ref = rd[i].ref;
             continue;

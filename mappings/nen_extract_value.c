@@ -8,6 +8,7 @@
 #include "nen_extract_int.h"
 
 #include "fhir_tree.h"
+#include "fhir_ucum.h"
 #include "nen_case_text.h"
 
 #include <ctype.h>
@@ -37,38 +38,15 @@ static int wrong(struct fhir_error *err, const char *path, const char *field, js
     return -1;
 }
 
-/* Compare unit spellings ignoring case, blanks and dots ("/2.mm2" = "/2mm2"). */
-static int unit_eq(const char *a, const char *b)
-{
-    for (;;) {
-        while (*a == ' ' || *a == '.')
-            a++;
-        while (*b == ' ' || *b == '.')
-            b++;
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return 0;
-        if (!*a)
-            return 1;
-        a++, b++;
-    }
-}
-
-/* The unit entry for key and unit text u; NULL if the tables do not know it.
- * An exact UCUM match first, then the loose spelling. */
 const struct nen_code_unit *nen_value_find_unit(const struct nen_codes *t, const char *key,
-                                               const char *u)
+                                               const char *u, double *convert)
 {
-    static const char *const probes[] = {"%", "1", "mm", "cm", "m", "/2.mm2", "/10.HPF",
-                                         "{mitoses}/2.mm2", "{mitoses}/10.HPF", "/mm2", "mm2",
-                                         "[pH]", "{#}", "{ratio}", "/10.[HPF]",
-                                         "{mitoses}/10.[HPF]", "pg/mL", "ng/L"};
-    const struct nen_code_unit *e = nen_codes_unit(t, key, u);
-    if (e)
-        return e;
-    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
-        if (unit_eq(u, probes[i]) && (e = nen_codes_unit(t, key, probes[i])))
-            return e;
-    return NULL;
+    struct fhir_ucum parsed;
+    char why[120];
+    if (fhir_ucum_parse(u, &parsed, why, sizeof why) != 0 &&
+        fhir_ucum_parse_loose(u, &parsed, why, sizeof why) != 0)
+        return NULL;
+    return nen_codes_unit(t, key, &parsed, convert);
 }
 
 /* lo/hi text of rd from numbers (already in the key's unit) and a suffix. */
@@ -86,13 +64,15 @@ static int scale(const struct nen_codes *t, struct nen_reading *rd, const char *
     *suffix = "";
     if (!u || !*u)
         return 0; /* no unit: the input's own unit (the rules warn where it matters) */
-    const struct nen_code_unit *e = nen_value_find_unit(t, rd->key, u);
+    double convert;
+    const struct nen_code_unit *e = nen_value_find_unit(t, rd->key, u, &convert);
     if (!e) {
-        nen_extract_warnf(x, "input-unit-unknown", "%s: unit '%s' is not in the code tables for %s; not used",
-             path, u, rd->key);
+        nen_extract_warnf(x, "input-unit-unknown",
+                          "%s: unit '%s' is no unit of %s in the code tables: %s not read", path,
+                          u, rd->key, rd->key);
         return -1;
     }
-    *v *= e->factor;
+    *v *= convert * e->factor;
     *suffix = e->suffix;
     return 0;
 }
@@ -133,8 +113,9 @@ static int read_quantity(const struct nen_codes *t, json_object *q, const char *
     if (g == FHIR_WRONG)
         return wrong(err, path, "valueQuantity.value", fhir_member(q, "value"), "a number");
     if (g == FHIR_ABSENT) {
-        nen_extract_warnf(x, "input-unreadable", "%s: valueQuantity has no value; not used", path);
-        return 0;
+        nen_extract_warnf(x, "input-unreadable", "%s: valueQuantity has no value: %s not read",
+                          path, rd->key);
+        return 2;
     }
     if (fhir_get_string(q, "comparator", &cmp) == FHIR_WRONG ||
         fhir_get_string(q, "code", &code) == FHIR_WRONG ||
@@ -146,10 +127,11 @@ static int read_quantity(const struct nen_codes *t, json_object *q, const char *
     const char *suffix;
     double lo, hi;
     if (scale(t, rd, u, &v, &suffix, path, x) != 0)
-        return 0;
+        return 2;
     if (limit_ends(cmp, v, rd->key, &lo, &hi) != 0) {
-        nen_extract_warnf(x, "input-unreadable", "%s: comparator '%s' unknown; not used", path, cmp);
-        return 0;
+        nen_extract_warnf(x, "input-unreadable", "%s: comparator '%s' unknown: %s not read", path,
+                          cmp, rd->key);
+        return 2;
     }
     set_numbers(rd, lo, hi, suffix);
     snprintf(rd->shown, sizeof rd->shown, "%s%s %s", cmp ? cmp : "",
@@ -181,21 +163,20 @@ static int read_range(const struct nen_codes *t, json_object *r, const char *pat
         snprintf(shown[i], sizeof shown[i], "%s %s", json_object_get_string(fhir_member(q, "value")),
                  code ? code : unit ? unit : "");
         if (scale(t, rd, code ? code : unit, &ends[i], &suffix[i], path, x) != 0)
-            return 0;
+            return 2;
         have[i] = 1;
     }
-    if (!have[0] && !have[1]) {
-        nen_extract_warnf(x, "input-unreadable", "%s: valueRange has neither low nor high; not used", path);
-        return 0;
-    }
-    if (have[0] && have[1] && strcmp(suffix[0], suffix[1]) != 0) {
-        nen_extract_warnf(x, "input-unreadable", "%s: valueRange ends in different units; not used", path);
-        return 0;
-    }
+    const char *bad = !have[0] && !have[1] ? "has neither low nor high"
+                      : have[0] && have[1] && strcmp(suffix[0], suffix[1]) != 0
+                          ? "ends in different units"
+                          : NULL;
     double lo = have[0] ? ends[0] : 0, hi = have[1] ? ends[1] : fmax(open_high(rd->key), lo);
-    if (lo > hi) {
-        nen_extract_warnf(x, "input-unreadable", "%s: valueRange low is above high; not used", path);
-        return 0;
+    if (!bad && lo > hi)
+        bad = "low is above high";
+    if (bad) {
+        nen_extract_warnf(x, "input-unreadable", "%s: valueRange %s: %s not read", path, bad,
+                          rd->key);
+        return 2;
     }
     set_numbers(rd, lo, hi, have[0] ? suffix[0] : suffix[1]);
     snprintf(rd->shown, sizeof rd->shown, "%s to %s", have[0] ? shown[0] : "(open)",
@@ -244,7 +225,7 @@ static int accept_word(struct nen_reading *rd, const char *w)
 
 /* "<1%", "<=5", "15-20%", "15 - 20 %", "4.5 mm", "3/2mm2" (mitoses) ... -> 1
  * and rd set; 0 when s is no number (caller tries it as a word); -1 after a
- * warning. */
+ * warning (a number whose unit cannot be read). */
 static int read_numeric_string(const struct nen_codes *t, const char *s, const char *path,
                                struct nen_reading *rd, struct nen_extract *x)
 {
@@ -282,7 +263,8 @@ static int read_numeric_string(const struct nen_codes *t, const char *s, const c
     while (isspace((unsigned char)*p))
         p++;
     if (strcmp(rd->key, "mitoses") == 0 && *p && !strchr(p, '/')) {
-        nen_extract_warnf(x, "input-unit-unknown", "%s: '%s': unit not a mitotic-count area; not used", path, s);
+        nen_extract_warnf(x, "input-unit-unknown",
+                          "%s: '%s': unit not a mitotic-count area: mitoses not read", path, s);
         return -1;
     }
     const char *suffix;
@@ -308,14 +290,14 @@ static int read_string(const struct nen_codes *t, json_object *v, const char *pa
     const char *s = json_object_get_string(v);
     int rc = is_tnm_key(rd->key) ? 0 : read_numeric_string(t, s, path, rd, x);
     if (rc != 0)
-        return rc > 0;
+        return rc > 0 ? 1 : 2;
     if (accept_word(rd, s)) {
         snprintf(rd->shown, sizeof rd->shown, "'%s'", s);
         return 1;
     }
-    nen_extract_warnf(x, "input-unreadable", "%s: valueString '%.60s' is no value of %s; not used", path, s,
-         rd->key);
-    return 0;
+    nen_extract_warnf(x, "input-unreadable", "%s: valueString '%.60s' is no value of %s: %s not read",
+                      path, s, rd->key, rd->key);
+    return 2;
 }
 
 const char *nen_value_coded(const struct nen_codes *t, json_object *cc, const char *key,
@@ -326,7 +308,7 @@ const char *nen_value_coded(const struct nen_codes *t, json_object *cc, const ch
         const char *sys, *code;
         if (!fhir_cc_coding(cc, i, &sys, &code))
             continue;
-        const struct nen_code *e = nen_codes_value(t, sys, code, key, 0);
+        const struct nen_code *e = nen_codes_answer(t, sys, code, key);
         if (e) {
             snprintf(buf, len, "%s", e->word);
             return buf;
@@ -378,10 +360,11 @@ static int read_cc(const struct nen_codes *t, json_object *cc, const char *path,
         snprintf(rd->shown, sizeof rd->shown, "'%s'", text);
         return 1;
     }
-    nen_extract_warnf(x, "input-code-unknown", "%s: value %s%s%s is not in the code tables for %s; not used",
-         path, n ? first_coding(cc, shown, sizeof shown) : "", text ? " " : "", text ? text : "",
-         rd->key);
-    return 0;
+    nen_extract_warnf(x, "input-code-unknown",
+                      "%s.valueCodeableConcept: %s%s%s is no answer of %s in the code tables: %s "
+                      "not read", path, n ? first_coding(cc, shown, sizeof shown) : "",
+                      text ? " " : "", text ? text : "", rd->key, rd->key);
+    return 2;
 }
 
 int nen_value_read(const struct nen_codes *t, json_object *o, const char *path,
@@ -409,9 +392,9 @@ int nen_value_read(const struct nen_codes *t, json_object *o, const char *path,
         if (fhir_get_bool(o, "valueBoolean", &b) != FHIR_OK)
             return wrong(err, path, "valueBoolean", v, "true or false");
         if (!accept_word(rd, b ? "yes" : "no")) {
-            nen_extract_warnf(x, "input-unreadable", "%s: valueBoolean is no value of %s; not used", path,
-                 rd->key);
-            return 0;
+            nen_extract_warnf(x, "input-unreadable", "%s: valueBoolean is no value of %s: %s not read",
+                              path, rd->key, rd->key);
+            return 2;
         }
         snprintf(rd->shown, sizeof rd->shown, "%s", b ? "true" : "false");
         return 1;
@@ -420,9 +403,10 @@ int nen_value_read(const struct nen_codes *t, json_object *o, const char *path,
                                               "valueDateTime", "valuePeriod"};
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
         if (fhir_member(o, unsupported[i])) {
-            nen_extract_warnf(x, "input-unreadable", "%s: %s is not a value nenfhir reads for %s; not used",
-                 path, unsupported[i], rd->key);
-            return 0;
+            nen_extract_warnf(x, "input-unreadable",
+                              "%s: %s is not a value nenfhir reads for %s: %s not read", path,
+                              unsupported[i], rd->key, rd->key);
+            return 2;
         }
     return 0; /* no value: dataAbsentReason or a panel */
 }

@@ -268,7 +268,12 @@ static void test_mapping_file_errors(void)
     expect_load_error("input snomed|1 ki67\n", "local.map:1: unknown system alias 'snomed'");
     expect_load_error("inptu http://x.org|1 ki67\n", "unknown directive 'inptu'");
     expect_load_error("unit size in -3\n", "factor '-3' is not a positive number");
-    expect_load_error("unit mitoses /HPF 1 /hpf\n", "suffix does not fit");
+    expect_load_error("unit mitoses /[HPF] 1 /hpf\n", "suffix does not fit");
+    expect_load_error("unit mitoses /HPF 1 /10hpf\n", "'/HPF' is not a UCUM unit");
+    expect_load_error("value http://x.org|1 -\n", "`value` needs SYSTEM|CODE KEY=WORD");
+    expect_load_error("condition http://x.org|1 tumour\n", "'tumour' is not a role");
+    expect_load_error("body http://x.org|1 specimen=biopsy\n", "`body` takes KEY=WORD with KEY one of: site mets ; not 'specimen=biopsy'");
+    expect_load_error("specimen http://x.org|1 site=colon\n", "`specimen` takes KEY=WORD with KEY one of: specimen ;");
     expect_load_error("input http://x.org ki67\n", "is not SYSTEM|CODE");
 }
 
