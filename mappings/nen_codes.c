@@ -543,3 +543,13 @@ const struct nen_code *nen_codes_condition_at(const struct nen_codes *t, unsigne
     }
     return NULL;
 }
+
+const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i)
+{
+    return i < t->values.n ? vec_at(&t->values, i) : NULL;
+}
+
+const struct nen_code_unit *nen_codes_unit_at(const struct nen_codes *t, unsigned i)
+{
+    return i < t->units.n ? vec_at(&t->units, i) : NULL;
+}

@@ -110,6 +110,11 @@ int nen_codes_hotspot(const struct nen_codes *t, const char *system, const char 
 const struct nen_code *nen_codes_input_at(const struct nen_codes *t, unsigned i);
 const struct nen_code *nen_codes_condition_at(const struct nen_codes *t, unsigned i);
 
+/* The i-th coded entry of any use but input and method, and the i-th unit
+ * line (from 0; NULL past the last): for tests that walk the whole table. */
+const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i);
+const struct nen_code_unit *nen_codes_unit_at(const struct nen_codes *t, unsigned i);
+
 /* Counts, for messages and tests. */
 unsigned nen_codes_count(const struct nen_codes *t);
 

@@ -196,7 +196,7 @@ static void settle_tnm(struct nen_tnm_result *r, const struct nen_tnm_result *ag
                       nen_tnm_result_text(agreed, name, sizeof name), keys);
         return;
     }
-    r->candidates = tnm_union(r, agreed);
+    r->candidates = agreed->candidates; /* the base's "unknown" is no value it could have */
     r->value = NEN_TNM_UNKNOWN;
     nen_trace_add(&r->trace, UNREAD_RULE, "%s depends on %s, reported but not readable", field,
                   keys);
@@ -229,7 +229,7 @@ static void unreadable_inputs(const struct nen_extract *x, struct nen_result *r)
         settle_tnm(&r->t, &agg.t, "T", keys);
         settle_tnm(&r->n, &agg.n, "N", keys);
         settle_tnm(&r->m, &agg.m, "M", keys);
-        uint32_t cands = stage_union(r, &agg);
+        uint32_t cands = agg.stage_candidates;
         v = (int)r->stage;
         if (settle((int)r->stage, (int)agg.stage, NEN_STAGE_INDETERMINATE, &v, &r->stage_trace,
                    "stage", nen_stage_name(agg.stage), keys) &&

@@ -40,10 +40,30 @@ int tx_extract(const char *entries, const char *map, struct nen_extract *x,
     return rc;
 }
 
+int tx_extract_raw(const char *doc, struct nen_extract *x, struct fhir_error *err)
+{
+    char msg[512];
+    json_object *o = fhir_json_parse(doc, strlen(doc), NULL, "test", err);
+    if (!o)
+        return -1;
+    struct nen_codes *t = nen_codes_new();
+    int rc = -1;
+    if (t && nen_codes_load_default(t, msg, sizeof msg) == 0)
+        rc = nen_extract(t, &o, 1, x, NULL, NULL, err);
+    else
+        fhir_error_set(err, "%s", msg);
+    nen_codes_free(t);
+    json_object_put(o);
+    return rc;
+}
+
 int tx_has_warning(const struct nen_extract *x, const char *code)
 {
     for (int i = 0; i < x->nwarn; i++)
         if (strcmp(x->warn[i].code, code) == 0)
+            return 1;
+    for (int i = 0; i < x->nunknown; i++)
+        if (strcmp(x->unknown[i].code, code) == 0)
             return 1;
     return 0;
 }

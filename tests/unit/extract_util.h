@@ -28,7 +28,12 @@
 int tx_extract(const char *entries, const char *map, struct nen_extract *x,
                struct fhir_error *err);
 
-/* 1 if x (or r, when not NULL) has a warning with this code. */
+/* Extract one document (a resource or a Bundle) with the default tables.
+ * Returns 0 or -1 (err set). */
+int tx_extract_raw(const char *doc, struct nen_extract *x, struct fhir_error *err);
+
+/* 1 if x (its reading problems or its unknown codes) or r has a warning with
+ * this code. */
 int tx_has_warning(const struct nen_extract *x, const char *code);
 int tx_result_has_warning(const struct nen_result *r, const char *code);
 

@@ -2,20 +2,27 @@
  * test_fhir_xml.c - FHIR XML <-> JSON tree conversion (fhir_xml.h): reading a
  * Bundle, primitives with extensions, xhtml and contained resources; JSON ->
  * XML -> JSON round trips; and hostile documents (XXE, billion laughs, DOCTYPE,
- * depth, size, namespaces, stray text, malformed XML).
+ * depth, size, namespaces, stray text, malformed XML, encodings, names the
+ * reader refuses); libxml2 never printing; and the round trip JSON -> XML ->
+ * JSON of every example (EXAMPLES_DIR) and every input found by fuzzing
+ * (HOSTILE_DIR): the same tree, or a clean error.
  *
  * Fixtures write XML attributes and JSON strings with single quotes; jq()
  * turns the JSON ones into double quotes (\' gives an escaped quote).
  */
 #include "test_util.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "fhir_json.h"
+#include "fhir_strings.h"
 #include "fhir_xml.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -101,6 +108,78 @@ static void write_fails(const char *json, const char *phrase)
     if (!ok)
         printf("\n  message \"%s\" lacks \"%s\"\n", err.msg, phrase);
     json_object_put(in);
+}
+
+/* Write tree in (built in code, not read) expecting exactly message want. */
+static void write_fails_exactly(json_object *in, const char *want)
+{
+    struct fhir_error err = {""};
+    char *xml = fhir_xml_write(in, &err);
+    CU_ASSERT_PTR_NULL(xml);
+    free(xml);
+    if (strcmp(err.msg, want) != 0)
+        printf("\n  want: %s\n  got:  %s\n", want, err.msg);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
+    json_object_put(in);
+}
+
+/* stderr (fd 2) into a temporary file between stderr_begin and stderr_end,
+ * which returns how many bytes were written there (and shows them). */
+struct captured {
+    FILE *tmp;
+    int saved;
+};
+
+static void stderr_begin(struct captured *c)
+{
+    fflush(stderr);
+    c->tmp = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c->tmp);
+    c->saved = dup(2);
+    CU_ASSERT_FATAL(c->saved >= 0 && dup2(fileno(c->tmp), 2) >= 0);
+}
+
+static long stderr_end(struct captured *c)
+{
+    char buf[512];
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    long n = ftell(c->tmp);
+    rewind(c->tmp);
+    size_t got = fread(buf, 1, sizeof buf - 1, c->tmp);
+    buf[got] = '\0';
+    if (n > 0)
+        printf("\n  printed on stderr: %s\n", buf);
+    fclose(c->tmp);
+    return n;
+}
+
+/* The whole of dir/name (caller frees); NULL if unreadable. */
+static char *read_file(const char *dir, const char *name, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
 }
 
 /* Counts (and refuses) every external entity libxml2 tries to load. */
@@ -352,11 +431,169 @@ static void test_write_errors(void)
                 "must be a div element in namespace");
     write_fails("{'resourceType':'Patient','name':[{'given':['a','b'],'_given':[null]}]}",
                 "Patient.name[0]: _given has 1 entries for 2 values");
-    write_fails("{'resourceType':'Patient','a b':'x'}", "not an XML element name");
-    write_fails("{'resourceType':'Patient','gender':'\\u0001'}", "Patient.gender: string holds");
+    write_fails("{'resourceType':'Patient','a b':'x'}",
+                "Patient: member name \"a b\" is not a FHIR element name");
+    write_fails("{'resourceType':'Patient','gender':'\\u0001'}",
+                "Patient.gender: control character U+0001 in a string");
+    write_fails("{'resourceType':'Patient','gender':'\\uffff'}",
+                "Patient.gender: noncharacter U+FFFF in a string");
     write_fails("{'resourceType':'Patient','name':[[{'family':'x'}]]}", "array inside an array");
     write_fails("{'resourceType':'Patient','gender':null}", "null with no _gender");
     write_fails("{'resourceType':'Patient','_gender':{'foo':1}}", "unexpected \"foo\"");
+}
+
+/* The writer refuses every name the reader would refuse (trees built in code,
+ * so nothing checked them on the way in), naming the path. */
+static void test_write_names(void)
+{
+    static const char cap[] = "member name \"S\" starts with a capital letter (FHIR element "
+                              "names are lowerCamelCase; a capital marks a resource type)";
+    static const char bad[] = " is not a FHIR element name (letters, digits and _, starting "
+                              "with a lowercase letter)";
+    char want[FHIR_ERROR_LEN];
+    /* xml-writer-unreadable-key.json: would be <S value=""/>, read as a resource */
+    snprintf(want, sizeof want, "XML writer: B.n[0]: %s", cap);
+    write_fails_exactly(jq("{'resourceType':'B','n':[{'S':''}]}"), want);
+    /* xml-writer-invalid-utf8-name.json: byte 0xFF in a name */
+    json_object *o = jq("{'resourceType':'O'}");
+    json_object_object_add(o, "s\xff", json_object_new_object());
+    snprintf(want, sizeof want, "XML writer: O: member name \"s\\xFF\"%s", bad);
+    write_fails_exactly(o, want);
+    snprintf(want, sizeof want, "XML writer: Patient.name[0]: member name \"a-b\"%s", bad);
+    write_fails_exactly(jq("{'resourceType':'Patient','name':[{'a-b':'x'}]}"), want);
+    write_fails_exactly(jq("{'resourceType':'Patient','':'x'}"),
+                        "XML writer: Patient: empty member name");
+    snprintf(want, sizeof want, "XML writer: Patient: member name \"__x\"%s", bad);
+    write_fails_exactly(jq("{'resourceType':'Patient','__x':{}}"), want);
+    write_fails_exactly(jq("{'resourceType':'Patient','_gender':{'Id':'x'}}"),
+                        "XML writer: Patient.gender: member name \"Id\" starts with a capital "
+                        "letter (FHIR element names are lowerCamelCase; a capital marks a "
+                        "resource type)");
+    write_fails_exactly(jq("{'resourceType':'Obs-x'}"),
+                        "XML writer: \"Obs-x\" is not a resource type name");
+    o = jq("{'resourceType':'Patient'}");
+    json_object_object_add(o, "gender", json_object_new_string_len("m\0f", 3));
+    write_fails_exactly(o, "XML writer: Patient.gender: control character U+0000 in a string");
+    o = jq("{'resourceType':'Patient','text':{}}");
+    json_object_object_add(json_object_object_get(o, "text"), "div",
+                           json_object_new_string("<div xmlns='" FHIR_XML_XHTML_NS "'>\xC0</div>"));
+    write_fails_exactly(o, "XML writer: Patient.text.div: invalid UTF-8");
+}
+
+/* ---- round trips of files ------------------------------------------------ */
+
+/* 1 if back, read from the XML that orig was written as, holds what orig holds
+ * as far as FHIR XML without a schema can say it (fhir_xml.h): a number or
+ * boolean comes back as the string of its JSON text, and a one-item array as
+ * its item when the reader cannot know the element repeats. */
+static int same_modulo_xml(json_object *orig, json_object *back)
+{
+    enum json_type to = json_object_get_type(orig), tb = json_object_get_type(back);
+    if (to == json_type_array && tb != json_type_array)
+        return json_object_array_length(orig) == 1 &&
+               same_modulo_xml(json_object_array_get_idx(orig, 0), back);
+    if ((to == json_type_int || to == json_type_double || to == json_type_boolean) &&
+        tb == json_type_string)
+        return strcmp(json_object_get_string(orig), json_object_get_string(back)) == 0;
+    if (to != tb)
+        return 0;
+    if (to == json_type_array) {
+        size_t n = json_object_array_length(orig);
+        if (json_object_array_length(back) != n)
+            return 0;
+        for (size_t i = 0; i < n; i++)
+            if (!same_modulo_xml(json_object_array_get_idx(orig, i),
+                                 json_object_array_get_idx(back, i)))
+                return 0;
+        return 1;
+    }
+    if (to == json_type_object) {
+        if (json_object_object_length(orig) != json_object_object_length(back))
+            return 0;
+        json_object_object_foreach(orig, key, v)
+        {
+            json_object *bv;
+            if (!json_object_object_get_ex(back, key, &bv) || !same_modulo_xml(v, bv))
+                return 0;
+        }
+        return 1;
+    }
+    return json_object_equal(orig, back);
+}
+
+/* A clean error: says something, starts with prefix, and is itself a sound
+ * string (no raw byte of the input leaks into messages and logs). */
+static void assert_clean_error(const struct fhir_error *e, const char *prefix)
+{
+    char why[FHIR_WHY_LEN];
+    int ok = strncmp(e->msg, prefix, strlen(prefix)) == 0 && strlen(e->msg) > strlen(prefix) &&
+             fhir_text_check(e->msg, strlen(e->msg), why, sizeof why) == 0;
+    if (!ok)
+        printf("\n  unclean error (want prefix %s): %s\n", prefix, e->msg);
+    CU_ASSERT_TRUE(ok);
+}
+
+/* One file: read (JSON or XML), write as XML, read back: the same tree, or a
+ * clean error at one of the steps. Returns 1 when it went all the way. */
+static int round_trip_file(const char *dir, const char *name)
+{
+    size_t len = 0;
+    char *buf = read_file(dir, name, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    struct fhir_error e = {""};
+    json_object *first = fhir_parse(buf, len, NULL, name, &e), *back = NULL;
+    char *xml = NULL;
+    free(buf);
+    if (!first) {
+        assert_clean_error(&e, name);
+        return 0;
+    }
+    xml = fhir_xml_write(first, &e);
+    if (!xml)
+        assert_clean_error(&e, "XML writer: ");
+    else if (!(back = fhir_xml_parse(xml, strlen(xml), NULL, "written.xml", &e)))
+        printf("\n  %s: the reader refuses what the writer wrote: %s\n", name, e.msg);
+    CU_ASSERT_TRUE(!xml || back); /* the reader reads back whatever the writer writes */
+    int same = !back || same_modulo_xml(first, back);
+    if (!same)
+        printf("\n  %s: not the same tree after JSON -> XML -> JSON\n", name);
+    CU_ASSERT_TRUE(same);
+    json_object_put(first);
+    json_object_put(back);
+    free(xml);
+    return back != NULL;
+}
+
+/* Every .json and .xml file of dir; returns how many went all the way. */
+static int round_trip_dir(const char *dir, int *files)
+{
+    DIR *d = opendir(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    int whole = 0;
+    *files = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t n = strlen(de->d_name);
+        if ((n > 5 && strcmp(de->d_name + n - 5, ".json") == 0) ||
+            (n > 4 && strcmp(de->d_name + n - 4, ".xml") == 0)) {
+            ++*files;
+            whole += round_trip_file(dir, de->d_name);
+        }
+    }
+    closedir(d);
+    return whole;
+}
+
+static void test_round_trip_files(void)
+{
+    struct captured c;
+    int files;
+    stderr_begin(&c);
+    int whole = round_trip_dir(EXAMPLES_DIR, &files);
+    CU_ASSERT_TRUE(files >= 11);
+    CU_ASSERT_EQUAL(whole, files); /* every example goes all the way */
+    round_trip_dir(HOSTILE_DIR, &files);
+    CU_ASSERT_EQUAL(files, 6);
+    CU_ASSERT_EQUAL(stderr_end(&c), 0);
 }
 
 /* ---- hostile input ------------------------------------------------------- */
@@ -478,6 +715,128 @@ static void test_bad_content(void)
                 NULL, "Bundle.entry[0].resource: holds more than one resource", NULL);
 }
 
+/* xml-declared-iso-2022-jp.xml: refused for its encoding before libxml2
+ * decodes anything; nothing on stderr. */
+static void test_hostile_encoding_file(void)
+{
+    static const char want[] = "xml-declared-iso-2022-jp.xml: line 1: encoding \"ISO-2022-JP\" "
+                               "declared: FHIR XML must be UTF-8";
+    size_t len;
+    char *buf = read_file(HOSTILE_DIR, "xml-declared-iso-2022-jp.xml", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    struct fhir_error e = {""};
+    struct captured c;
+    stderr_begin(&c);
+    json_object *o = fhir_parse(buf, len, NULL, "xml-declared-iso-2022-jp.xml", &e);
+    CU_ASSERT_EQUAL(stderr_end(&c), 0);
+    CU_ASSERT_PTR_NULL(o);
+    json_object_put(o);
+    if (strcmp(e.msg, want) != 0)
+        printf("\n  want: %s\n  got:  %s\n", want, e.msg);
+    CU_ASSERT_STRING_EQUAL(e.msg, want);
+    free(buf);
+}
+
+static void test_encodings(void)
+{
+    parse_fails("<?xml version='1.0' encoding='ISO-8859-1'?>\n<Patient xmlns='http://hl7.org/fhir'/>",
+                NULL, "t.xml: line 1: encoding \"ISO-8859-1\" declared: FHIR XML must be UTF-8",
+                NULL);
+    parse_fails("<?xml version=\"1.0\"\n encoding = \"windows-1252\" ?><Patient/>", NULL,
+                "encoding \"windows-1252\" declared", NULL);
+    assert_same(parse_ok("<?xml version='1.0' encoding='utf-8'?><Patient "
+                         "xmlns='http://hl7.org/fhir'><gender value='\xC3\xA9'/></Patient>"),
+                jq("{'resourceType':'Patient','gender':'\xC3\xA9'}"));
+    assert_same(parse_ok("\xEF\xBB\xBF<?xml version='1.0' encoding='UTF-8'?><Patient "
+                         "xmlns='http://hl7.org/fhir'/>"),
+                jq("{'resourceType':'Patient'}"));
+    /* no declaration (UTF-8 by default) and a PI that is not the declaration */
+    assert_same(parse_ok("<Patient xmlns='http://hl7.org/fhir'/>"), jq("{'resourceType':'Patient'}"));
+    static const char utf16[] = "\xFF\xFE<\0P\0/\0>\0";
+    struct fhir_error e = {""};
+    json_object *o = fhir_xml_parse(utf16, sizeof utf16 - 1, NULL, "t.xml", &e);
+    CU_ASSERT_PTR_NULL(o);
+    CU_ASSERT_STRING_EQUAL(e.msg, "t.xml: UTF-16 or UTF-32 byte order mark: FHIR XML must be UTF-8");
+    /* bytes that are not UTF-8 are refused by the parse (read as UTF-8) */
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'>\n<gender value='\xFA'/></Patient>", NULL,
+                "t.xml: XML not well-formed at line 2: invalid UTF-8", NULL);
+    parse_fails("<?xml version='1.0' encoding='UTF-8'?><Patient xmlns='http://hl7.org/fhir'>"
+                "<gender value='\xE9'/></Patient>",
+                NULL, "invalid UTF-8", NULL);
+    /* XML forbids the control characters FHIR forbids, even as references */
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><gender value='&#1;'/></Patient>", NULL,
+                "XML not well-formed at line 1: xmlParseCharRef: invalid xmlChar value 1", NULL);
+}
+
+/* Names XML allows but FHIR does not: refused by the same check as JSON. */
+static void test_read_names(void)
+{
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><id value='p1'/><name><fa-mily value='x'/>"
+                "</name></Patient>",
+                NULL,
+                "t.xml: Patient/p1.name[0]: member name \"fa-mily\" is not a FHIR element name",
+                NULL);
+    parse_fails("<Patient xmlns='http://hl7.org/fhir'><g\xC3\xA9nder value='x'/></Patient>", NULL,
+                "t.xml: Patient: member name \"g\\xC3\\xA9nder\" is not a FHIR element name",
+                NULL);
+    parse_fails("<Bundle xmlns='http://hl7.org/fhir'><entry><resource><Obs-x/></resource></entry>"
+                "</Bundle>",
+                NULL, "t.xml: Bundle.entry[0].resource.resourceType: \"Obs-x\" is not a resource "
+                      "type name",
+                NULL);
+}
+
+/* libxml2 prints nothing, whatever it is given: its messages are in err. */
+static void test_quiet(void)
+{
+    static const char *docs[] = {
+        "<Patient xmlns='http://hl7.org/fhir'>\n<id value='1'>\n</Patient>\n",
+        "<Patient xmlns='http://hl7.org/fhir'><id value='\xFF\xFE'/></Patient>",
+        "<?xml version='1.0' encoding='bogus'?><Patient/>",
+        "<?xml version='1.0' encoding='UTF-16'?><Patient/>",
+        "<?xml version='1.0' encoding='UTF-8' standalone='maybe'?><Patient/>",
+        "<?xml version='2.0'?><Patient xmlns='http://hl7.org/fhir'/>",
+        "<Patient xmlns='http://hl7.org/fhir' xmlns:a='urn:a' a:x='1' a:x='2'/>",
+        "<Patient xmlns='http://hl7.org/fhir'><a:b/></Patient>",
+        "<Patient xmlns='http://hl7.org/fhir'>\x1B$B</Patient>",
+        "<Patient xmlns='http://hl7.org/fhir'><!-- -- --></Patient>",
+        "<Patient xmlns='http://hl7.org/fhir'><![CDATA[x</Patient>",
+        "<Patient xmlns='%'/>",
+        "\xEF\xBB\xBF\xEF\xBB\xBF<Patient/>",
+    };
+    struct captured c;
+    stderr_begin(&c);
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        struct fhir_error e = {""};
+        json_object *o = fhir_xml_parse(docs[i], strlen(docs[i]), NULL, "t.xml", &e);
+        if (o) {
+            json_object_put(o);
+            continue; /* a warning at most (the relative namespace URI) */
+        }
+        assert_clean_error(&e, "t.xml: ");
+    }
+    /* a narrative the writer cannot parse: the message is in the writer's err */
+    write_fails("{'resourceType':'Patient','text':{'div':'<?xml version=\\'1.0\\' "
+                "encoding=\\'EBCDIC\\'?><div/>'}}",
+                "Patient.text.div: xhtml does not parse (div: line 1: encoding \"EBCDIC\"");
+    /* errors libxml2 raises with no parser context (its encoding layer, here
+     * decoding ASCII with a built-in converter: fhir_xml_read_doc never asks
+     * for a conversion, and one through iconv would dlopen a module) */
+    struct fhir_error e = {""};
+    struct fhir_xml_errors xe;
+    static const char jp[] = "<?xml version='1.0' encoding='US-ASCII'?><a b='\xFF\xFF'/>";
+    fhir_xml_errors_begin(&xe, "t.xml", &e);
+    xmlDoc *d = xmlReadMemory(jp, (int)strlen(jp), NULL, NULL, XML_PARSE_NONET);
+    fhir_xml_errors_end(&xe);
+    xmlFreeDoc(d);
+    CU_ASSERT_TRUE(xe.failed);
+    CU_ASSERT_STRING_EQUAL(e.msg, "t.xml: libxml2: input conversion failed due to input error, "
+                                  "bytes 0xFF 0xFF 0x27 0x2F");
+    CU_ASSERT_EQUAL(stderr_end(&c), 0);
+    /* the handlers of the thread are given back */
+    CU_ASSERT_PTR_NULL(xmlStructuredError);
+}
+
 static void test_malformed(void)
 {
     parse_fails("<Patient xmlns='http://hl7.org/fhir'>\n<id value='1'>\n</Patient>\n", NULL,
@@ -495,6 +854,12 @@ int main(void)
                            {"round trip", test_round_trip},
                            {"round trip read", test_round_trip_read},
                            {"write errors", test_write_errors},
+                           {"writer refuses names the reader refuses", test_write_names},
+                           {"round trip of examples and hostile files", test_round_trip_files},
+                           {"hostile: encoding ISO-2022-JP declared", test_hostile_encoding_file},
+                           {"encodings", test_encodings},
+                           {"names FHIR does not allow", test_read_names},
+                           {"libxml2 prints nothing", test_quiet},
                            {"xxe", test_xxe},
                            {"billion laughs", test_billion_laughs},
                            {"doctype", test_doctype},
