@@ -203,8 +203,8 @@ static void test_conditions(void)
                                   "\",\"code\":\"C7A.092\"}]}")));
     CU_ASSERT_EQUAL(X.lo.site, NEN_SITE_STOMACH);
     CU_ASSERT_FATAL(ok(COND("c2", "\"verificationStatus\":{\"coding\":[{\"code\":\"refuted\"}]},"
-                                  "\"code\":{\"coding\":[{\"system\":\"" SCT
-                                  "\",\"code\":\"84568007\"}]}")));
+                                  "\"code\":{\"coding\":[{\"system\":\"" ICD10
+                                  "\",\"code\":\"K29.40\"}]}")));
     CU_ASSERT_EQUAL(X.lo.atrophic_gastritis, NEN_TRI_NO);
     CU_ASSERT_FATAL(ok(COND("c3", "\"verificationStatus\":{\"coding\":[{\"code\":"
                                   "\"entered-in-error\"}]},\"code\":{\"coding\":[{\"system\":\""

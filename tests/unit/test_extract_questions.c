@@ -183,6 +183,7 @@ static void test_unreadable_grading_inputs(void)
 #define CODE(sys, c) "\"code\":{\"coding\":[{\"system\":\"" sys "\",\"code\":\"" c "\"}]}"
 #define BODYSITE(sys, c) "\"bodySite\":[{\"coding\":[{\"system\":\"" sys "\",\"code\":\"" c "\"}]}]"
 #define PROFILE(p) "\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/mcode/StructureDefinition/" p "\"]}"
+#define ICD10 "http://hl7.org/fhir/sid/icd-10-cm"
 #define ICDO3 "http://terminology.hl7.org/CodeSystem/icd-o-3"
 
 /* A metastasis' bodySite is where it is, never the primary site; the role
@@ -207,7 +208,7 @@ static void test_condition_roles(void)
                                  CODE("http://lab.example.org/dx", "NET") "," BODYSITE(SCT, "34402009"))));
     CU_ASSERT_EQUAL(X.lo.site, NEN_SITE_RECTUM);
     /* a work-up finding's bodySite is not the tumour's site */
-    CU_ASSERT_FATAL(extract(COND("a", CODE(SCT, "84568007") "," BODYSITE(SCT, "10200004"))));
+    CU_ASSERT_FATAL(extract(COND("a", CODE(ICD10, "K29.40") "," BODYSITE(SCT, "10200004"))));
     CU_ASSERT_EQUAL(X.lo.atrophic_gastritis, NEN_TRI_YES);
     CU_ASSERT_EQUAL(X.lo.site, NEN_SITE_UNKNOWN);
     /* a metastasis with no readable place: M1, place unknown; never "none" */
