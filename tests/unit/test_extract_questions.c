@@ -91,6 +91,27 @@ static void test_no_value_without_question(void)
     nen_codes_free(t);
 }
 
+/* Units by the UCUM grammar: spellings of one unit agree; gastrin in pmol/L
+ * converts by gastrin-17's molar mass (workup.map). */
+static void test_units_by_grammar(void)
+{
+    static const char *const per_10_hpf[] = {"/10.[HPF]", "/(10.[HPF])", "{mitoses}/10.[HPF]"};
+    for (size_t i = 0; i < sizeof per_10_hpf / sizeof per_10_hpf[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, OBS("m", NENI, "mitotic-count", "\"valueQuantity\":{\"value\":3,"
+                 "\"system\":\"http://unitsofmeasure.org\",\"code\":\"%s\"}"), per_10_hpf[i]);
+        CU_ASSERT_FATAL(extract(doc));
+        CU_ASSERT_EQUAL(X.lo.mitoses.value, 3);
+        CU_ASSERT_EQUAL(X.lo.mitoses_unit, NEN_MIT_PER_10HPF);
+    }
+    CU_ASSERT_FATAL(extract(OBS("m", NENI, "mitotic-count", QTY("3", "/(2.mm2)"))));
+    CU_ASSERT_EQUAL(X.lo.mitoses_unit, NEN_MIT_PER_2MM2);
+    CU_ASSERT_FATAL(extract(OBS("g", LOINC, "2333-3", QTY("100", "pmol/L"))));
+    CU_ASSERT_DOUBLE_EQUAL(X.lo.gastrin.value, 209.8, 0.01);
+    CU_ASSERT_FATAL(extract(OBS("g", LOINC, "2333-3", QTY("100", "ng/L"))));
+    CU_ASSERT_DOUBLE_EQUAL(X.lo.gastrin.value, 100, 1e-9);
+}
+
 /* An answer counts only under a question of its own key. */
 static void test_answer_only_under_its_question(void)
 {
@@ -280,6 +301,7 @@ int main(void)
     CU_TestInfo tests[] = {
         {"no value without its question (every table entry)", test_no_value_without_question},
         {"an answer only under its own question", test_answer_only_under_its_question},
+        {"units by the UCUM grammar, gastrin in pmol/L", test_units_by_grammar},
         {"unreadable grading inputs: indeterminate, preliminary", test_unreadable_grading_inputs},
         {"Condition roles: code, mCODE profile, finding", test_condition_roles},
         {"references as servers write them", test_references},
