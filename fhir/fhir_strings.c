@@ -119,30 +119,24 @@ int fhir_key_check(const char *key, char *why, size_t size)
     char q[160];
     const char *name = key[0] == '_' ? key + 1 : key;
     size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-    if (!key[0]) {
-        snprintf(why, size, "empty member name");
-        return -1;
-    }
+    if (is_lower(name[0]) && !name[n] && n <= FHIR_NAME_MAX)
+        return 0;
     quote(key, q, sizeof q);
-    if (is_upper(name[0]) && !name[n]) {
+    if (!key[0])
+        snprintf(why, size, "empty member name");
+    else if (is_upper(name[0]) && !name[n])
         snprintf(why, size,
                  "member name \"%s\" starts with a capital letter (FHIR element names are "
                  "lowerCamelCase; a capital marks a resource type)",
                  q);
-        return -1;
-    }
-    if (!is_lower(name[0]) || name[n]) {
+    else if (!is_lower(name[0]) || name[n])
         snprintf(why, size,
                  "member name \"%s\" is not a FHIR element name (letters, digits and _, "
                  "starting with a lowercase letter)",
                  q);
-        return -1;
-    }
-    if (n > FHIR_NAME_MAX) {
+    else
         snprintf(why, size, "member name \"%s\" is longer than %d characters", q, FHIR_NAME_MAX);
-        return -1;
-    }
-    return 0;
+    return -1;
 }
 
 int fhir_type_check(const char *type, char *why, size_t size)

@@ -456,13 +456,11 @@ int nen_codes_load_default(struct nen_codes *t, char *err, unsigned errlen)
 
 /* ---------- lookups ---------- */
 
-static const struct nen_code *find(const struct vec *v, const char *system, const char *code,
-                                   const char *key, unsigned skip)
+static const struct nen_code *find(const struct vec *v, const char *system, const char *code)
 {
     for (unsigned i = 0; i < v->n; i++) {
         const struct nen_code *e = vec_at(v, i);
-        if (strcmp(e->system, system) == 0 && strcmp(e->code, code) == 0 &&
-            (!key || strcmp(e->key, key) == 0) && skip-- == 0)
+        if (strcmp(e->system, system) == 0 && strcmp(e->code, code) == 0)
             return e;
     }
     return NULL;
@@ -470,7 +468,7 @@ static const struct nen_code *find(const struct vec *v, const char *system, cons
 
 const char *nen_codes_input(const struct nen_codes *t, const char *system, const char *code)
 {
-    const struct nen_code *e = find(&t->inputs, system, code, NULL, 0);
+    const struct nen_code *e = find(&t->inputs, system, code);
     return e ? e->key : NULL;
 }
 
@@ -521,7 +519,7 @@ const struct nen_code_unit *nen_codes_unit(const struct nen_codes *t, const char
 
 int nen_codes_hotspot(const struct nen_codes *t, const char *system, const char *code)
 {
-    return find(&t->methods, system, code, NULL, 0) != NULL;
+    return find(&t->methods, system, code) != NULL;
 }
 
 unsigned nen_codes_count(const struct nen_codes *t)

@@ -3,7 +3,11 @@
 // specimen accession (or a numbered copy of it, "-0001"...) must have a
 // conclusion that begins with the case's .expected summary (the same lines
 // `nenfhir explain --summary` gives offline), and no identifier may appear
-// twice. Usage: node check_reports.mjs REPORTS.jsonl [--copies N] CASE.json...
+// twice. Warnings may name the resources they are about: offline those are
+// the Bundle's urn:uuid fullUrls, on the server its own ids, in the server's
+// order; so resource names in warnings compare as one placeholder and the
+// warning lines as a set. Usage: node check_reports.mjs REPORTS.jsonl
+// [--copies N] CASE.json...
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -12,6 +16,14 @@ let copies = 0;
 if (args[0] === '--copies') {
   args.shift();
   copies = Number(args.shift());
+}
+// A summary with resource names in warnings replaced and warnings sorted.
+function comparable(summary) {
+  const lines = summary.split('\n').map((l) => (l.startsWith('warning=')
+    ? l.replace(/urn:uuid:[0-9a-fA-F-]+|\b(Observation|Condition|Specimen|Patient)\/[A-Za-z0-9-]+/g, 'RESOURCE')
+    : l));
+  const warnings = lines.filter((l) => l.startsWith('warning=')).sort();
+  return lines.filter((l) => !l.startsWith('warning=')).concat(warnings).join('\n');
 }
 let failed = 0;
 const byId = new Map();
@@ -36,7 +48,7 @@ for (const file of args) {
       continue;
     }
     const got = (r.conclusion || '').split('\n\n')[0].trim();
-    if (got !== expected) {
+    if (comparable(got) !== comparable(expected)) {
       console.error(`${file}: report ${id} (${r.status}) says:\n${got}\nexpected:\n${expected}`);
       failed++;
     }
