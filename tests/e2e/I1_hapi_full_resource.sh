@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# I1 (HAPI style, payload full-resource, JSON): the LIS posts the nine
-# example cases resource by resource; the server PUTs each matching input to
+# I1 (HAPI style, payload full-resource, JSON): the LIS posts every
+# example case resource by resource; the server PUTs each matching input to
 # {endpoint}/{Type}/{id}; every case gets its DiagnosticReport with the
 # expected result, and nenfhir's own writes do not trigger it again (I5).
 # With CONTENT_TYPE application/fhir+xml the payloads are FHIR XML.
@@ -11,15 +11,17 @@ e2e_init "I1_hapi_full_resource_${ctype#application/fhir+}" "$1" "$2"
 e2e_start_server --style hapi
 e2e_config subscription.content_type="$ctype"
 e2e_start_daemon --debug
-e2e_lis post "$E2E_ROOT"/examples/fhir/*.json >"$E2E_DIR/post.txt"
-e2e_wait_reports 9
+cases=("$E2E_ROOT"/examples/fhir/*.json)
+n=${#cases[@]}
+e2e_lis post "${cases[@]}" >"$E2E_DIR/post.txt"
+e2e_wait_reports "$n" "" 240
 e2e_check_examples "$E2E_ROOT"/examples/fhir/*.json
 deliveries=$(e2e_control deliveries | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s);console.log(a.filter(x=>x.method==="PUT"&&x.status===200).length)})')
 if [ "$ctype" = application/fhir+xml ]; then
     grep -q "notification PUT /Observation/.*(application/fhir+xml" "$E2E_DIR/daemon.log" ||
         e2e_fail "no XML notification was received"
 fi
-[ "$deliveries" -ge 9 ] || e2e_fail "expected the server's PUT deliveries, saw $deliveries"
-e2e_assert_quiet 9
+[ "$deliveries" -ge "$n" ] || e2e_fail "expected the server's PUT deliveries, saw $deliveries"
+e2e_assert_quiet "$n"
 e2e_finish
-e2e_pass "9 cases posted as separate resources, 9 reports as expected, $deliveries PUT notifications ($ctype), no loop"
+e2e_pass "$n cases posted as separate resources, $n reports as expected, $deliveries PUT notifications ($ctype), no loop"

@@ -9,23 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tx_extract(const char *entries, const char *map, struct nen_extract *x,
-               struct fhir_error *err)
+/* Parse doc and extract it with the default tables plus map (may be NULL). */
+static int extract_doc(const char *doc, const char *map, struct nen_extract *x,
+                       struct fhir_error *err)
 {
-    static const char head[] =
-        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
-        "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"}},"
-        "{\"resource\":{\"resourceType\":\"Specimen\",\"id\":\"s1\",\"accessionIdentifier\":"
-        "{\"system\":\"http://lab.example.org/acc\",\"value\":\"S1\"},"
-        "\"subject\":{\"reference\":\"Patient/p1\"}}}";
-    size_t len = strlen(head) + strlen(entries) + 8;
-    char *doc = malloc(len);
     char msg[512];
-    if (!doc)
-        return -1;
-    snprintf(doc, len, "%s%s%s]}", head, entries[0] ? "," : "", entries);
     json_object *o = fhir_json_parse(doc, strlen(doc), NULL, "test", err);
-    free(doc);
     if (!o)
         return -1;
     struct nen_codes *t = nen_codes_new();
@@ -40,21 +29,28 @@ int tx_extract(const char *entries, const char *map, struct nen_extract *x,
     return rc;
 }
 
+int tx_extract(const char *entries, const char *map, struct nen_extract *x,
+               struct fhir_error *err)
+{
+    static const char head[] =
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
+        "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"}},"
+        "{\"resource\":{\"resourceType\":\"Specimen\",\"id\":\"s1\",\"accessionIdentifier\":"
+        "{\"system\":\"http://lab.example.org/acc\",\"value\":\"S1\"},"
+        "\"subject\":{\"reference\":\"Patient/p1\"}}}";
+    size_t len = strlen(head) + strlen(entries) + 8;
+    char *doc = malloc(len);
+    if (!doc)
+        return -1;
+    snprintf(doc, len, "%s%s%s]}", head, entries[0] ? "," : "", entries);
+    int rc = extract_doc(doc, map, x, err);
+    free(doc);
+    return rc;
+}
+
 int tx_extract_raw(const char *doc, struct nen_extract *x, struct fhir_error *err)
 {
-    char msg[512];
-    json_object *o = fhir_json_parse(doc, strlen(doc), NULL, "test", err);
-    if (!o)
-        return -1;
-    struct nen_codes *t = nen_codes_new();
-    int rc = -1;
-    if (t && nen_codes_load_default(t, msg, sizeof msg) == 0)
-        rc = nen_extract(t, &o, 1, x, NULL, NULL, err);
-    else
-        fhir_error_set(err, "%s", msg);
-    nen_codes_free(t);
-    json_object_put(o);
-    return rc;
+    return extract_doc(doc, NULL, x, err);
 }
 
 int tx_has_warning(const struct nen_extract *x, const char *code)
