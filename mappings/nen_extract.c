@@ -71,19 +71,18 @@ void nen_extract_warnf(struct nen_extract *x, const char *code, const char *fmt,
     nen_extract_warn_add(x->warn, &x->nwarn, code, text);
 }
 
-static struct nen_reading *new_reading(struct walk *w, const char *key, const char *ref,
-                                       const char *type)
+/* A new reading of key with base's source, rank, time and method; NULL (err
+ * set) when the case has too many. */
+static struct nen_reading *reading_like(struct walk *w, const struct nen_reading *base,
+                                        const char *key)
 {
     if (w->nrd == READINGS_MAX) {
-        fhir_error_set(w->err, "%s: more than %d inputs in one case", ref, READINGS_MAX);
+        fhir_error_set(w->err, "%s: more than %d inputs in one case", base->ref, READINGS_MAX);
         return NULL;
     }
     struct nen_reading *r = &w->rd[w->nrd++];
-    memset(r, 0, sizeof *r);
+    *r = *base;
     snprintf(r->key, sizeof r->key, "%s", key);
-    snprintf(r->ref, sizeof r->ref, "%s", ref);
-    snprintf(r->type, sizeof r->type, "%s", type);
-    r->rank = 2;
     return r;
 }
 
@@ -130,11 +129,9 @@ static void unknown_code(struct walk *w, json_object *cc, const char *path, cons
 static int unreadable(struct walk *w, const struct nen_reading *base, const char *key,
                       const char *shown, int present)
 {
-    struct nen_reading *r = new_reading(w, key, base->ref, base->type);
+    struct nen_reading *r = reading_like(w, base, key);
     if (!r)
         return -1;
-    *r = *base;
-    snprintf(r->key, sizeof r->key, "%s", key);
     r->lo[0] = r->hi[0] = '\0';
     r->unreadable = 1;
     r->present = present;
@@ -170,11 +167,9 @@ static int coded(struct walk *w, json_object *cc, enum nen_code_use use, const c
                       e->key, e->word);
                 continue;
             }
-            struct nen_reading *r = new_reading(w, e->key, base->ref, base->type);
+            struct nen_reading *r = reading_like(w, base, e->key);
             if (!r)
                 return -1;
-            *r = *base;
-            snprintf(r->key, sizeof r->key, "%s", e->key);
             snprintf(r->lo, sizeof r->lo, "%s", negate ? "no" : e->word);
             snprintf(r->hi, sizeof r->hi, "%s", r->lo);
             snprintf(r->shown, sizeof r->shown, "%s%s|%s", negate ? "refuted " : "", sys, code);
@@ -226,15 +221,12 @@ static int gastrin_extras(struct walk *w, json_object *o, const struct nen_readi
               base->ref, u);
     if ((!u || unit) && fhir_get_number(high, "value", &uln) == FHIR_OK) {
         uln *= unit ? convert * unit->factor : 1;
-        struct nen_reading *r = new_reading(w, "gastrin_uln", base->ref, base->type);
+        struct nen_reading *r = reading_like(w, base, "gastrin_uln");
         if (!r)
             return -1;
         snprintf(r->lo, sizeof r->lo, "%.17g", uln);
         snprintf(r->hi, sizeof r->hi, "%.17g", uln);
         snprintf(r->shown, sizeof r->shown, "referenceRange.high %.15g", uln);
-        r->rank = base->rank;
-        r->has_when = base->has_when;
-        r->when_ms = base->when_ms;
         (*made)++;
     }
     if (have_value)
@@ -246,10 +238,9 @@ static int gastrin_extras(struct walk *w, json_object *o, const struct nen_readi
                                                                              : NULL;
     if (!word)
         return 0;
-    struct nen_reading *r = new_reading(w, "gastrin", base->ref, base->type);
+    struct nen_reading *r = reading_like(w, base, "gastrin");
     if (!r)
         return -1;
-    *r = *base;
     snprintf(r->lo, sizeof r->lo, "%s", word);
     snprintf(r->hi, sizeof r->hi, "%s", word);
     snprintf(r->shown, sizeof r->shown, "interpretation %s", word);
@@ -278,11 +269,9 @@ static int element(struct walk *w, json_object *el, const char *path,
     }
     if (strcmp(key, "-") == 0)
         return 0; /* a panel: its components carry the inputs */
-    struct nen_reading *r = new_reading(w, key, base->ref, base->type);
+    struct nen_reading *r = reading_like(w, base, key);
     if (!r)
         return -1;
-    *r = *base;
-    snprintf(r->key, sizeof r->key, "%s", key);
     int rc = nen_value_read(w->t, el, path, r, w->x, w->err);
     if (rc < 0)
         return -1;

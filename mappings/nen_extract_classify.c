@@ -137,9 +137,61 @@ static void agree(struct nen_result *agg, const struct nen_result *c)
     }
 }
 
+/* What some candidate run said: its warnings and missing inputs, so that the
+ * base keeps only what is true for a value the input could have (the base
+ * treats the input as absent: "mitotic count missing" is not true of a count
+ * that was reported). */
+struct said {
+    int nwarn, nmissing;
+    struct nen_warning warn[NEN_WARN_MAX * 4];
+    char missing[NEN_MISSING_MAX * 2][NEN_MISSING_LEN];
+};
+
+static int said_warning(const struct said *s, const struct nen_warning *w)
+{
+    for (int i = 0; i < s->nwarn; i++)
+        if (strcmp(s->warn[i].code, w->code) == 0 && strcmp(s->warn[i].text, w->text) == 0)
+            return 1;
+    return 0;
+}
+
+static int said_missing(const struct said *s, const char *m)
+{
+    for (int i = 0; i < s->nmissing; i++)
+        if (strcmp(s->missing[i], m) == 0)
+            return 1;
+    return 0;
+}
+
+static void remember(struct said *s, const struct nen_result *c)
+{
+    for (int i = 0; i < c->nwarn; i++)
+        if (!said_warning(s, &c->warn[i]) && s->nwarn < (int)(sizeof s->warn / sizeof s->warn[0]))
+            s->warn[s->nwarn++] = c->warn[i];
+    for (int i = 0; i < c->nmissing; i++)
+        if (!said_missing(s, c->missing[i]) && s->nmissing < (int)(sizeof s->missing / sizeof s->missing[0]))
+            snprintf(s->missing[s->nmissing++], NEN_MISSING_LEN, "%s", c->missing[i]);
+}
+
+/* r keeps the warnings and missing inputs some candidate run also gave. */
+static void keep_said(struct nen_result *r, const struct said *s)
+{
+    int k = 0;
+    for (int i = 0; i < r->nwarn; i++)
+        if (said_warning(s, &r->warn[i]))
+            r->warn[k++] = r->warn[i];
+    r->nwarn = k;
+    k = 0;
+    for (int i = 0; i < r->nmissing; i++)
+        if (said_missing(s, r->missing[i]))
+            memmove(r->missing[k++], r->missing[i], NEN_MISSING_LEN);
+    r->nmissing = k;
+}
+
 /* The candidate runs of every unreadable input of x, their fields agreed into
- * agg. Returns the number of runs (0: no candidate made a valid case). */
-static int candidate_runs(const struct nen_extract *x, struct nen_result *agg)
+ * agg and what they said into s. Returns the number of runs (0: no candidate
+ * made a valid case). */
+static int candidate_runs(const struct nen_extract *x, struct nen_result *agg, struct said *s)
 {
     struct nen_result c;
     int runs = 0;
@@ -156,6 +208,7 @@ static int candidate_runs(const struct nen_extract *x, struct nen_result *agg)
                 nen_case_check(&hi, msg, sizeof msg) != 0)
                 continue; /* a value these other inputs rule out */
             classify_ends(&lo, &hi, x->ranged, x->ranged_keys, runs ? &c : agg);
+            remember(s, runs ? &c : agg);
             if (runs++)
                 agree(agg, &c);
         }
@@ -206,13 +259,16 @@ static void settle_tnm(struct nen_tnm_result *r, const struct nen_tnm_result *ag
 static void unreadable_inputs(const struct nen_extract *x, struct nen_result *r)
 {
     struct nen_result agg;
+    struct said said;
     char keys[NEN_TEXT_LEN] = "";
     for (int u = 0; u < x->nunread; u++) {
         size_t len = strlen(keys);
         snprintf(keys + len, sizeof keys - len, "%s%s (%s)", u ? ", " : "", x->unread[u].key,
                  x->unread[u].ref);
     }
-    if (candidate_runs(x, &agg) > 0) {
+    memset(&said, 0, sizeof said);
+    if (candidate_runs(x, &agg, &said) > 0) {
+        keep_said(r, &said);
         int v;
         v = (int)r->cls;
         settle((int)r->cls, (int)agg.cls, NEN_CLASS_INDETERMINATE, &v, &r->class_trace, "class",

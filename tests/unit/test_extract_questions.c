@@ -110,6 +110,11 @@ static void test_units_by_grammar(void)
     CU_ASSERT_DOUBLE_EQUAL(X.lo.gastrin.value, 209.8, 0.01);
     CU_ASSERT_FATAL(extract(OBS("g", LOINC, "2333-3", QTY("100", "ng/L"))));
     CU_ASSERT_DOUBLE_EQUAL(X.lo.gastrin.value, 100, 1e-9);
+    /* no number, only the interpretation H: gastrin "high" */
+    CU_ASSERT_FATAL(extract(OBS("g", LOINC, "2333-3", "\"interpretation\":[{\"coding\":[{\"system\":"
+                            "\"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation\","
+                            "\"code\":\"H\"}]}]")));
+    CU_ASSERT_EQUAL(X.lo.gastrin_status, NEN_GASTRIN_HIGH);
 }
 
 /* An answer counts only under a question of its own key. */
