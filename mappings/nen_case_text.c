@@ -346,8 +346,9 @@ int nen_case_parse(struct nen_case *c, const char *text, char *err, unsigned err
 }
 
 /* Numbers for nen_case_candidate: both ends and a few between. */
-static const char *const candidate_numbers[] = {"0", "0.5", "1", "2", "3", "5", "10", "20",
-                                                "50", "100", "1000", "1000000"};
+static const char *const candidate_numbers[] = {"0", "0.001", "0.01", "0.1", "0.5", "1", "2",
+                                                "3", "5", "10", "20", "50", "100", "1000",
+                                                "1000000"};
 #define NCANDIDATE_NUMBERS (sizeof candidate_numbers / sizeof candidate_numbers[0])
 
 /* The i-th word of a NULL-ended list, or NULL. */

@@ -195,6 +195,26 @@ static void test_unreadable_grading_inputs(void)
         snprintf(ref, sizeof ref, "Observation/%c", cases[i].key[0] == 'k' ? 'k' : cases[i].key[0]);
         CU_ASSERT(unread_named(cases[i].key, ref)); /* ids k, m, d: the key's first letter */
     }
+    /* lung: necrosis decides typical vs atypical carcinoid */
+#define RESECTION OBS("sk", NENI, "specimen-kind", CC(NENV, "resection"))
+    CU_ASSERT_FATAL(extract(RESECTION "," SITE("39607008") "," WELL "," OBS("m", NENI, "mitotic-count", QTY("1", "/2.mm2"))
+                            "," OBS("n", NENI, "necrosis", CC(SCT, "2667000"))));
+    classify();
+    CU_ASSERT_EQUAL(R.cls, NEN_CLASS_TC);
+    CU_ASSERT_FATAL(extract(RESECTION "," SITE("39607008") "," WELL "," OBS("m", NENI, "mitotic-count", QTY("1", "/2.mm2"))
+                            "," OBS("n", NENI, "necrosis", CC("http://lab.example.org/nec", "N0"))));
+    classify();
+    CU_ASSERT_EQUAL(R.cls, NEN_CLASS_INDETERMINATE);
+    CU_ASSERT_EQUAL(R.status, NEN_STATUS_PRELIMINARY);
+    CU_ASSERT(unread_named("necrosis", "Observation/n"));
+    /* the field area of a count per 10 HPF, in a unit that is no area */
+    CU_ASSERT_FATAL(extract(SITE("32849002") "," WELL "," OBS("k", LOINC, "29593-1", QTY("1", "%")) ","
+                            OBS("m", NENI, "mitotic-count", QTY("4", "/10.[HPF]")) ","
+                            OBS("a", NENI, "hpf-area", QTY("0.5", "mm"))));
+    classify();
+    CU_ASSERT_EQUAL(R.grade, NEN_GRADE_INDETERMINATE);
+    CU_ASSERT_EQUAL(R.status, NEN_STATUS_PRELIMINARY);
+    CU_ASSERT(unread_named("hpf_area", "Observation/a"));
     /* an unreadable input that cannot change the grade leaves it, still preliminary */
     CU_ASSERT_FATAL(extract(OBS("k", LOINC, "29593-1", QTY("25", "%")) "," WELL "," SITE("32849002")
                             "," OBS("m", NENI, "mitotic-count", QTY("3", "/10{HPF}"))));
