@@ -122,6 +122,9 @@ enum nen_gastric_region {
 
 enum nen_ihc { NEN_IHC_UNKNOWN = 0, NEN_IHC_NEGATIVE, NEN_IHC_POSITIVE };
 
+/* Resection margin (R classification). */
+enum nen_margin { NEN_MARGIN_UNKNOWN = 0, NEN_MARGIN_R0, NEN_MARGIN_R1, NEN_MARGIN_R2 };
+
 /* AJCC categories. One enum for T, N and M keeps candidate sets simple: a set
  * is a bit mask of (1ULL << category). Order within T, N and M is severity. */
 enum nen_tnm {
@@ -185,6 +188,12 @@ struct nen_case {
     /* not-graded groups */
     enum nen_ihc pit1, tpit, sf1;  /* pituitary lineage */
     enum nen_tri sdhb_loss;        /* PPGL */
+
+    /* resection and adverse features (CACA 2025 §3.1.5 report contents; used by the
+     * guideline advice of §7 and §4.1) */
+    enum nen_margin margin;        /* resection margin R0 / R1 / R2 */
+    enum nen_tri lvi;              /* lymphovascular invasion */
+    enum nen_tri pni;              /* perineural invasion */
 };
 
 /* ---------- results ---------- */
@@ -244,6 +253,16 @@ struct nen_warning {
     char text[NEN_TEXT_LEN];       /* words for a pathologist */
 };
 
+/* One piece of guideline advice: a stable code (vocabulary in
+ * tests/vectors/README.md, e.g. "follow-up-3-6m", "genetic-assessment",
+ * "endoscopic-resection") and words for the treating team. */
+#define NEN_ADVICE_MAX 6
+#define NEN_ADVICE_CODE_LEN 40
+struct nen_advice {
+    char code[NEN_ADVICE_CODE_LEN];
+    char text[NEN_TEXT_LEN];
+};
+
 #define NEN_MISSING_MAX 16
 #define NEN_MISSING_LEN 40
 
@@ -278,6 +297,12 @@ struct nen_result {
     struct nen_warning warn[NEN_WARN_MAX];
     int nmissing;
     char missing[NEN_MISSING_MAX][NEN_MISSING_LEN]; /* inputs that were needed, by name */
+
+    /* Guideline advice for the treating team (CACA 2025 §7, §2.3, §4.1): suggestions,
+     * never orders; nen_advice.c, traced like every other value. */
+    int nadvice;
+    struct nen_advice advice[NEN_ADVICE_MAX];
+    struct nen_trace advice_trace;
 };
 
 /* ---------- API ---------- */
