@@ -324,6 +324,9 @@ void nen_result_init(struct nen_result *r);
 void nen_grade_classify(const struct nen_case *c, struct nen_result *r);
 void nen_gtype_classify(const struct nen_case *c, struct nen_result *r);
 void nen_stage_classify(const struct nen_case *c, struct nen_result *r);
+/* The guideline's advice from the case and the result computed so far (class,
+ * grade, type, T/N/M): fills r->advice and r->advice_trace anew (nen_advice.c). */
+void nen_advice_classify(const struct nen_case *c, struct nen_result *r);
 
 /* Trace, warning and missing-input helpers (nen_trace.c). Text is cut, never
  * overflowed, when too long. */

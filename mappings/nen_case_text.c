@@ -88,6 +88,8 @@ static const struct word acid_words[] = {
 static const struct word region_words[] = {
     {"body_fundus", NEN_GREGION_BODY_FUNDUS}, {"antrum", NEN_GREGION_ANTRUM},
     {"cardia", NEN_GREGION_CARDIA}, {0, 0}};
+static const struct word margin_words[] = {
+    {"r0", NEN_MARGIN_R0}, {"r1", NEN_MARGIN_R1}, {"r2", NEN_MARGIN_R2}, {0, 0}};
 static const struct unit pct_units[] = {{"%", 1}, {0, 0}};
 static const struct unit mm_units[] = {{"mm", 1}, {"cm", 10}, {0, 0}};
 
@@ -222,6 +224,9 @@ static const struct {
     {"diff", offsetof(struct nen_case, diff), diff_words},
     {"acid", offsetof(struct nen_case, acid), acid_words},
     {"region", offsetof(struct nen_case, gastric_region), region_words},
+    {"margin", offsetof(struct nen_case, margin), margin_words},
+    {"lvi", offsetof(struct nen_case, lvi), tri_words},
+    {"pni", offsetof(struct nen_case, pni), tri_words},
 };
 
 /* word_keys writes an int into enum fields: gcc makes these enums int-sized. */
@@ -229,7 +234,8 @@ _Static_assert(sizeof(enum nen_tri) == sizeof(int) && sizeof(enum nen_ihc) == si
                    sizeof(enum nen_specimen) == sizeof(int) &&
                    sizeof(enum nen_necrosis) == sizeof(int) &&
                    sizeof(enum nen_diff) == sizeof(int) && sizeof(enum nen_acid) == sizeof(int) &&
-                   sizeof(enum nen_gastric_region) == sizeof(int),
+                   sizeof(enum nen_gastric_region) == sizeof(int) &&
+                   sizeof(enum nen_margin) == sizeof(int),
                "case enums must be int-sized for word_keys");
 
 /* The keys with a value of their own shape. */

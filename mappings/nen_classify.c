@@ -20,6 +20,7 @@ void nen_classify(const struct nen_case *c, struct nen_result *r)
     nen_gtype_classify(c, r);
     nen_stage_classify(c, r);
     r->status = r->nmissing == 0 ? NEN_STATUS_FINAL : NEN_STATUS_PRELIMINARY;
+    nen_advice_classify(c, r); /* advice does not change the status */
 }
 
 /* One range rule: the field's name, its value, and the allowed interval. */

@@ -303,11 +303,35 @@ static void unreadable_inputs(const struct nen_extract *x, struct nen_result *r)
     r->status = NEN_STATUS_PRELIMINARY;
 }
 
+/* The advice of the final fields, at both ends of any range: a suggestion
+ * stands only when both ends give it. */
+static void advice_both_ends(const struct nen_extract *x, struct nen_result *r)
+{
+    nen_advice_classify(&x->lo, r);
+    if (!x->ranged)
+        return;
+    struct nen_result hi = *r;
+    nen_advice_classify(&x->hi, &hi);
+    int k = 0;
+    for (int i = 0; i < r->nadvice; i++) {
+        int both = 0;
+        for (int j = 0; j < hi.nadvice && !both; j++)
+            both = strcmp(r->advice[i].code, hi.advice[j].code) == 0;
+        if (both)
+            r->advice[k++] = r->advice[i];
+        else
+            nen_trace_add(&r->advice_trace, RANGE_RULE, "%s holds at one end of %s only: not "
+                          "suggested", r->advice[i].code, x->ranged_keys);
+    }
+    r->nadvice = k;
+}
+
 void nen_extract_classify(const struct nen_extract *x, struct nen_result *r)
 {
     classify_ends(&x->lo, &x->hi, x->ranged, x->ranged_keys, r);
     if (x->nunread)
         unreadable_inputs(x, r);
+    advice_both_ends(x, r);
     for (int i = 0; i < x->nwarn; i++)
         nen_extract_warn_add(r->warn, &r->nwarn, x->warn[i].code, x->warn[i].text);
     for (int i = 0; i < x->nunknown; i++)

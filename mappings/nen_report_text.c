@@ -57,6 +57,10 @@ void nen_report_summary(const struct nen_result *r, nen_line_fn emit, void *ctx)
         snprintf(line, sizeof line, "warning=missing: %s", nen_input_label(r->missing[i]));
         emit(ctx, line);
     }
+    for (int i = 0; i < r->nadvice; i++) {
+        snprintf(line, sizeof line, "advice=%s: %s", r->advice[i].code, r->advice[i].text);
+        emit(ctx, line);
+    }
 }
 
 static void emit_trace(const char *title, const char *value, const struct nen_trace *t,
@@ -114,4 +118,6 @@ void nen_report_trace(const struct nen_result *r, nen_line_fn emit, void *ctx)
         snprintf(v + used, sizeof v - used, " (one of:%s)", set);
     }
     emit_trace("stage (AJCC 9th)", v, &r->stage_trace, emit, ctx);
+    snprintf(v, sizeof v, "%d", r->nadvice);
+    emit_trace("guideline suggestions for the treating team", v, &r->advice_trace, emit, ctx);
 }

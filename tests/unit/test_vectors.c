@@ -58,6 +58,14 @@ static int has_missing(const struct nen_result *r, const char *w)
     return 0;
 }
 
+static int has_advice(const struct nen_result *r, const char *w)
+{
+    for (int i = 0; i < r->nadvice; i++)
+        if (strcmp(r->advice[i].code, w) == 0)
+            return 1;
+    return 0;
+}
+
 static const struct nen_tnm_result *cand_target;
 static int has_tnm_cand(const struct nen_result *r, const char *w)
 {
@@ -102,6 +110,10 @@ static void check_key(const struct nen_result *r, const char *key, const char *w
         snprintf(got, sizeof got, "%s", nen_status_name(r->status));
     else if (strcmp(key, "missing") == 0) {
         ok = set_equal(r, want, has_missing, r->nmissing);
+        snprintf(got, sizeof got, "(see trace)");
+    } else if (strcmp(key, "advice") == 0) { /* the exact set of advice codes; "none": empty */
+        ok = strcmp(want, "none") == 0 ? r->nadvice == 0
+                                       : set_equal(r, want, has_advice, r->nadvice);
         snprintf(got, sizeof got, "(see trace)");
     } else if (key[1] == 'c' && key[2] == '\0' && strchr("tnm", key[0])) {
         cand_target = key[0] == 't' ? &r->t : key[0] == 'n' ? &r->n : &r->m;
