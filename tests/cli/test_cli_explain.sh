@@ -15,7 +15,9 @@ t=T1a
 n=NX
 m=M0
 stage=I
-status=final"
+status=final
+advice=follow-up-6-12m: follow-up every 6-12 months (G1)
+advice=endoscopic-resection: < 20 mm, T1 (mucosa / submucosa), G1-G2: endoscopic resection (ESD, m-EMR, EFTR) once muscularis invasion and nodal metastasis are excluded"
 [ "$out" = "$want" ]; check "summary lines" $?
 
 out=$("$bin" explain site=lung specimen=biopsy mitoses=1/2mm2 necrosis=none ki67=3)
