@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define R_T3 "CACA 2025 Table 3"
+#define R_MIX "CACA 2025 §3.1.1 MiNEN"
+#define R_COMBINED "CACA 2025 §3.1.2: combined SCNEC/LCNEC (any proportion)"
 
 void nen_prolif_read(const struct nen_case *c, struct nen_result *r, struct nen_prolif *p)
 {
@@ -32,7 +34,7 @@ void nen_prolif_read(const struct nen_case *c, struct nen_result *r, struct nen_
             /* count x 2 / (10 x field area), rounded so 20.0000000001 stays 20 */
             double v = c->mitoses.value * 2.0 / (10.0 * c->hpf_area_mm2.value);
             p->mit = round(v * 1e6) / 1e6;
-            nen_trace_add(&r->grade_trace, "clinical-rules.md §2: mitoses per 10 HPF",
+            nen_trace_add(&r->grade_trace, "CACA 2025 Table 3: counts per 2 mm², 10 HPF by field area",
                           "%s mitoses/10 HPF with a field of %s mm² = %s per 2 mm²",
                           nen_fmt_num(c->mitoses.value, a, sizeof a),
                           nen_fmt_num(c->hpf_area_mm2.value, b, sizeof b),
@@ -88,57 +90,138 @@ static void grade_by_site(const struct nen_case *c, const struct nen_prolif *p,
     }
 }
 
-/* MiNEN: a neuroendocrine and a non-neuroendocrine component, each >= 30%
- * (CACA 2025 §3.1.1: "每种成分至少占30%"). */
-static void apply_mixed(const struct nen_case *c, struct nen_result *r)
+int nen_mixed_shares(const struct nen_case *c, double *ne, double *non)
+{
+    if (!c->ne_pct.known && !c->non_ne_pct.known)
+        return 0; /* no mixed component reported: a pure NEN */
+    *ne = c->ne_pct.known ? c->ne_pct.value : 100.0 - c->non_ne_pct.value;
+    *non = c->non_ne_pct.known ? c->non_ne_pct.value : 100.0 - c->ne_pct.value;
+    return 1;
+}
+
+static int thoracic(enum nen_site s)
+{
+    return s == NEN_SITE_LUNG || s == NEN_SITE_THYMUS;
+}
+
+int nen_combined_nec(const struct nen_case *c)
+{
+    double ne, non;
+    return thoracic(c->site) && nen_nec_class(c->diff) != NEN_CLASS_INDETERMINATE &&
+           nen_mixed_shares(c, &ne, &non) && ne > 0.0 && non > 0.0;
+}
+
+int nen_minor_ne_carcinoma(const struct nen_case *c)
+{
+    double ne, non;
+    return nen_mixed_shares(c, &ne, &non) && non > 0.0 && ne < 30.0 && !nen_combined_nec(c);
+}
+
+/* The share the lab did not state is 100 minus the other (trace says so). */
+static void trace_derived_share(const struct nen_case *c, struct nen_result *r, double ne,
+                                double non)
 {
     char a[24], b[24];
-    if (!c->ne_pct.known && !c->non_ne_pct.known)
-        return; /* no mixed component reported: a pure NEN */
-    double ne = c->ne_pct.value, non = c->non_ne_pct.value;
-    if (!c->ne_pct.known) {
-        ne = 100.0 - non;
-        nen_trace_add(&r->class_trace, "CACA 2025 §3.1.1 MiNEN",
+    if (!c->ne_pct.known)
+        nen_trace_add(&r->class_trace, R_MIX,
                       "neuroendocrine share not stated: taken as 100 - %s = %s%%",
                       nen_fmt_num(non, a, sizeof a), nen_fmt_num(ne, b, sizeof b));
-    } else if (!c->non_ne_pct.known) {
-        non = 100.0 - ne;
-        nen_trace_add(&r->class_trace, "CACA 2025 §3.1.1 MiNEN",
+    else if (!c->non_ne_pct.known)
+        nen_trace_add(&r->class_trace, R_MIX,
                       "non-neuroendocrine share not stated: taken as 100 - %s = %s%%",
                       nen_fmt_num(ne, a, sizeof a), nen_fmt_num(non, b, sizeof b));
-    }
-    if (non <= 0.0)
-        return;
-    const char *kind = c->non_ne_kind[0] ? c->non_ne_kind : "non-neuroendocrine carcinoma";
-    if (ne < 30.0) {
-        nen_warn(r, "minen-ne-below-30",
-                 "neuroendocrine component %s%% < 30%%: not a MiNEN; a %s with a minor "
-                 "neuroendocrine component is not classified by this system",
-                 nen_fmt_num(ne, a, sizeof a), kind);
-        nen_trace_add(&r->class_trace, "CACA 2025 §3.1.1 MiNEN",
-                      "neuroendocrine component %s%% is below 30%%: no NEN class",
-                      nen_fmt_num(ne, a, sizeof a));
-        r->cls = NEN_CLASS_INDETERMINATE;
-        r->grade = NEN_GRADE_INDETERMINATE;
-        return;
-    }
-    if (non < 30.0) {
-        nen_warn(r, "minen-minor-component",
-                 "%s component %s%% < 30%%: not a MiNEN; classified as its neuroendocrine "
-                 "component", kind, nen_fmt_num(non, a, sizeof a));
-        return;
-    }
-    /* Both >= 30%: MiNEN; the grade stays that of the neuroendocrine component. */
+}
+
+/* Combined SCNEC/LCNEC (CACA 2025 §3.1.2, seed lines 1215-1219: "LCNEC或SCNEC可与任何
+ * 比例的非NEC成分混合（命名为复合性LCNEC或复合性SCNEC）"): a lung or thymic NEC with a
+ * non-NEC carcinoma in any proportion keeps the NEC's class and grade; never MiNEN. */
+static void combined_nec(struct nen_result *r, double ne, double non, const char *kind)
+{
+    char a[24], b[24];
+    int small = r->cls == NEN_CLASS_NEC_SMALL, large = r->cls == NEN_CLASS_NEC_LARGE;
+    const char *name = small ? "combined SCNEC" : large ? "combined LCNEC"
+                                                        : "combined NEC (cell type not stated)";
+    const char *nec = small ? "small-cell NEC" : large ? "large-cell NEC" : "NEC";
+    nen_text_set(r->subtype, sizeof r->subtype, "%s: %s %s%% with %s %s%%", name, nec,
+                 nen_fmt_num(ne, a, sizeof a), kind, nen_fmt_num(non, b, sizeof b));
+    nen_trace_add(&r->class_trace, R_COMBINED,
+                  "%s %s%% with %s %s%%: %s, classified as the NEC in any proportion (not "
+                  "MiNEN); the report states the type, share and differentiation of the other "
+                  "component", nec, nen_fmt_num(ne, a, sizeof a), kind,
+                  nen_fmt_num(non, b, sizeof b), name);
+    nen_trace_add(&r->grade_trace, R_COMBINED, "graded as the NEC: high grade by definition");
+}
+
+/* Lung/thymus with the neuroendocrine class not decided and the morphology not
+ * stated: combined SCNEC/LCNEC (any share) and MiNEN (carcinoid, each >= 30%) are
+ * told apart by the morphology alone. */
+static void thoracic_undecided(struct nen_result *r)
+{
+    nen_trace_add(&r->class_trace, R_COMBINED,
+                  "mixed tumour, differentiation not stated: a combined SCNEC/LCNEC (any share) "
+                  "or a carcinoid mixed with a carcinoma (MiNEN rule); the morphology decides");
+    nen_missing(r, "diff");
+}
+
+/* Neuroendocrine component < 30%: a carcinoma with a minor NE component (§3.1.1). */
+static void minor_ne(const struct nen_case *c, struct nen_result *r, double ne, const char *kind)
+{
+    char a[24];
+    nen_warn(r, "minen-ne-below-30",
+             "neuroendocrine component %s%% < 30%%: not a MiNEN; a %s with a minor "
+             "neuroendocrine component is not classified by this system%s",
+             nen_fmt_num(ne, a, sizeof a), kind,
+             thoracic(c->site) ? " (a SCNEC/LCNEC component would make it a combined SCNEC/"
+                                 "LCNEC: state the morphology)"
+                               : "");
+    nen_trace_add(&r->class_trace, R_MIX, "neuroendocrine component %s%% is below 30%%: no NEN "
+                  "class", nen_fmt_num(ne, a, sizeof a));
+    r->cls = NEN_CLASS_INDETERMINATE;
+    r->grade = NEN_GRADE_INDETERMINATE;
+}
+
+/* Both components >= 30%: MiNEN; the grade stays that of the neuroendocrine one. */
+static void minen(struct nen_result *r, double ne, double non, const char *kind)
+{
+    char a[24], b[24];
     const char *ne_cls = nen_class_name(r->cls), *ne_grade = nen_grade_name(r->grade);
     nen_text_set(r->subtype, sizeof r->subtype,
                  "neuroendocrine component %s %s %s%%; %s %s%%", ne_cls, ne_grade,
                  nen_fmt_num(ne, a, sizeof a), kind, nen_fmt_num(non, b, sizeof b));
-    nen_trace_add(&r->class_trace, "CACA 2025 §3.1.1 MiNEN: each component >= 30%",
+    nen_trace_add(&r->class_trace, R_MIX ": each component >= 30%",
                   "neuroendocrine %s%% and %s %s%%: MiNEN; grade is that of the "
                   "neuroendocrine component (%s %s)",
                   nen_fmt_num(ne, a, sizeof a), kind, nen_fmt_num(non, b, sizeof b), ne_cls,
                   ne_grade);
     r->cls = NEN_CLASS_MINEN;
+}
+
+/* Mixed tumours: combined SCNEC/LCNEC of lung and thymus (§3.1.2), otherwise MiNEN
+ * when each component is >= 30% (CACA 2025 §3.1.1: "每种成分至少占30%"). */
+static void apply_mixed(const struct nen_case *c, struct nen_result *r)
+{
+    char a[24];
+    double ne, non;
+    if (!nen_mixed_shares(c, &ne, &non))
+        return;
+    trace_derived_share(c, r, ne, non);
+    if (non <= 0.0)
+        return;
+    const char *kind = c->non_ne_kind[0] ? c->non_ne_kind : "non-neuroendocrine carcinoma";
+    if (nen_combined_nec(c)) {
+        combined_nec(r, ne, non, kind);
+    } else if (ne < 30.0) {
+        minor_ne(c, r, ne, kind);
+    } else if (thoracic(c->site) && c->diff == NEN_DIFF_UNKNOWN &&
+               r->cls == NEN_CLASS_INDETERMINATE) {
+        thoracic_undecided(r);
+    } else if (non < 30.0) {
+        nen_warn(r, "minen-minor-component",
+                 "%s component %s%% < 30%%: not a MiNEN; classified as its neuroendocrine "
+                 "component", kind, nen_fmt_num(non, a, sizeof a));
+    } else {
+        minen(r, ne, non, kind);
+    }
 }
 
 void nen_grade_classify(const struct nen_case *c, struct nen_result *r)

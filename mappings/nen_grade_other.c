@@ -59,7 +59,7 @@ void nen_grade_pitnet(const struct nen_case *c, struct nen_result *r)
     }
     r->cls = NEN_CLASS_PITNET;
     r->grade = NEN_GRADE_NOT_GRADED;
-    nen_trace_add(&r->grade_trace, "clinical-rules.md §2.5 (WHO 2022)",
+    nen_trace_add(&r->grade_trace, "CACA 2025 §3.1.4 PitNET (WHO 2022)",
                   "pituitary NETs are not graded; they are typed by lineage");
     if (pos == 1)
         nen_text_set(r->subtype, sizeof r->subtype, "%s lineage", names[first]);
@@ -72,7 +72,7 @@ void nen_grade_pitnet(const struct nen_case *c, struct nen_result *r)
         nen_text_set(r->subtype, sizeof r->subtype, "null-cell (PIT1, TPIT, SF1 negative)");
     else
         nen_missing(r, "lineage");
-    nen_trace_add(&r->class_trace, "clinical-rules.md §2.5: lineage by PIT1/TPIT/SF1",
+    nen_trace_add(&r->class_trace, "CACA 2025 §3.1.4 PitNET: lineage by PIT1/TPIT/SF1",
                   "PitNET, %s", r->subtype[0] ? r->subtype : "lineage not determined");
 }
 
@@ -81,14 +81,14 @@ void nen_grade_ppgl(const struct nen_case *c, const struct nen_prolif *p, struct
     char a[24];
     r->cls = NEN_CLASS_PPGL;
     r->grade = NEN_GRADE_NOT_GRADED;
-    nen_trace_add(&r->grade_trace, "clinical-rules.md §2.5",
+    nen_trace_add(&r->grade_trace, "CACA 2025 §3.1.3 PPGL",
                   "paragangliomas and phaeochromocytomas are not graded");
     if (p->ki67_known)
-        nen_trace_add(&r->grade_trace, "clinical-rules.md §2.5",
+        nen_trace_add(&r->grade_trace, "CACA 2025 §3.1.3 PPGL",
                       "Ki-67 %s%% is prognostic only", nen_fmt_num(p->ki67, a, sizeof a));
     if (c->sdhb_loss == NEN_TRI_YES)
         nen_text_set(r->subtype, sizeof r->subtype, "SDHx-deficient (SDHB loss)");
-    nen_trace_add(&r->class_trace, "clinical-rules.md §2.5", "adrenal/paraganglia: PPGL%s",
+    nen_trace_add(&r->class_trace, "CACA 2025 §3.1.3 PPGL", "adrenal/paraganglia: PPGL%s",
                   c->sdhb_loss == NEN_TRI_YES ? ", SDHx-deficient" : "");
 }
 
@@ -97,9 +97,9 @@ void nen_grade_mcc(const struct nen_case *c, struct nen_result *r)
     (void)c;
     r->cls = NEN_CLASS_MCC;
     r->grade = NEN_GRADE_NOT_GRADED;
-    nen_trace_add(&r->class_trace, "clinical-rules.md §2.5",
+    nen_trace_add(&r->class_trace, "CACA 2025 §3.1.4 MCC",
                   "skin NEN: Merkel cell carcinoma, a skin NEC");
-    nen_trace_add(&r->grade_trace, "clinical-rules.md §2.5", "MCC is not graded");
+    nen_trace_add(&r->grade_trace, "CACA 2025 §3.1.4 MCC", "MCC is not graded");
 }
 
 void nen_grade_breast(const struct nen_case *c, struct nen_result *r)

@@ -34,6 +34,17 @@ void nen_grade_breast(const struct nen_case *c, struct nen_result *r);
 /* Class from a stated poorly differentiated morphology, or INDETERMINATE. */
 enum nen_class nen_nec_class(enum nen_diff d);
 
+/* Mixed tumours (nen_grade.c). The shares of the neuroendocrine and the other
+ * component, the one not stated being 100 minus the other; 0 when neither is
+ * reported (a pure NEN). */
+int nen_mixed_shares(const struct nen_case *c, double *ne, double *non);
+/* 1 for a combined SCNEC/LCNEC: a lung or thymic NEC (small, large or NOS) with a
+ * non-neuroendocrine carcinoma in any proportion (CACA 2025 §3.1.2). */
+int nen_combined_nec(const struct nen_case *c);
+/* 1 for a carcinoma whose neuroendocrine component is < 30% (and not a combined
+ * SCNEC/LCNEC): not classified, and not staged, by this system. */
+int nen_minor_ne_carcinoma(const struct nen_case *c);
+
 /* Sites as bit sets (1u << enum nen_site). */
 #define NEN_SITE_BIT(s) (1u << (s))
 
@@ -46,6 +57,9 @@ void nen_tnm_set_text(uint64_t set, char *buf, unsigned len);
 
 /* T, N, M of the site (nen_stage_t.c, nen_stage_nm.c): fill r->t / r->n / r->m. */
 void nen_stage_t(const struct nen_case *c, struct nen_result *r);
+/* Every T the reported size allows with any extent of the site (the lab's pT2 and
+ * 25 mm in the lung: T2a). */
+uint64_t nen_stage_t_size_only(const struct nen_case *c);
 void nen_stage_n(const struct nen_case *c, struct nen_result *r);
 void nen_stage_m(const struct nen_case *c, struct nen_result *r);
 

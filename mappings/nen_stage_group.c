@@ -104,8 +104,111 @@ static int agrees(enum nen_tnm computed, enum nen_tnm given)
            nen_tnm_parent(nen_tnm_parent(computed)) == given;
 }
 
-/* The lab's pT/pN/pM: used; compared with what the inputs give. informative
- * says whether the computed result came from any input at all; missing_mark is
+/* The members of a computed set that agree with the lab's category. */
+static uint64_t agreeing(uint64_t computed, enum nen_tnm given)
+{
+    uint64_t a = 0;
+    for (int i = 0; i < NEN_TNM__COUNT; i++)
+        if ((computed & NEN_TNM_BIT(i)) && agrees((enum nen_tnm)i, given))
+            a |= NEN_TNM_BIT(i);
+    return a;
+}
+
+/* The lowest and highest members of a set (enum nen_tnm is in severity order). */
+static enum nen_tnm set_min(uint64_t set)
+{
+    for (int i = 0; i < NEN_TNM__COUNT; i++)
+        if (set & NEN_TNM_BIT(i))
+            return (enum nen_tnm)i;
+    return NEN_TNM_UNKNOWN;
+}
+
+static enum nen_tnm set_max(uint64_t set)
+{
+    for (int i = NEN_TNM__COUNT - 1; i > 0; i--)
+        if (set & NEN_TNM_BIT(i))
+            return (enum nen_tnm)i;
+    return NEN_TNM_UNKNOWN;
+}
+
+static void set_value(struct nen_tnm_result *x, uint64_t set)
+{
+    x->value = nen_tnm_single(set);
+    x->candidates = x->value == NEN_TNM_UNKNOWN ? set : 0;
+}
+
+/* The table that defines the site's categories, for the trace. */
+static const char *tnm_table(enum nen_site s)
+{
+    return s == NEN_SITE_LUNG     ? "CACA 2025 Table 10 (AJCC 9th lung): categories by findings"
+           : s == NEN_SITE_THYMUS ? "CACA 2025 Table 12 (AJCC 9th thymus): categories by findings"
+                                  : "CACA 2025 Table 8 (AJCC 9th GEP-NET): categories by findings";
+}
+
+/* The lab's category agrees with some of the computed ones: one agreeing
+ * category finer than the lab's is a refinement (lab pT1 + 25 mm lung: T1c);
+ * otherwise the lab's category settles what the inputs left open. */
+static void given_agrees(enum nen_site s, struct nen_tnm_result *x, enum nen_tnm given,
+                         uint64_t agree, const char *computed_text)
+{
+    enum nen_tnm one = nen_tnm_single(agree);
+    if (one != NEN_TNM_UNKNOWN && one != given) {
+        nen_trace_add(&x->trace, tnm_table(s), "the lab's %s agrees; the inputs make it %s",
+                      nen_tnm_name(given), nen_tnm_name(one));
+        set_value(x, agree);
+        return;
+    }
+    nen_trace_add(&x->trace, tnm_table(s), "the lab's %s is used (inputs give %s)",
+                  nen_tnm_name(given), computed_text);
+    set_value(x, NEN_TNM_BIT(given));
+}
+
+/* The lab's category where it is the higher: a T is refined by the reported size
+ * as for any T from extent (lab pT2, 25 mm lung: T2a, Table 10 T2a <= 4 cm). */
+static uint64_t lab_higher(const struct nen_case *c, enum nen_tnm given, char kind)
+{
+    enum nen_tnm one = NEN_TNM_UNKNOWN;
+    if (kind == 'T' && c->size_mm.known)
+        one = nen_tnm_single(agreeing(nen_stage_t_size_only(c), given));
+    return NEN_TNM_BIT(one != NEN_TNM_UNKNOWN ? one : given);
+}
+
+/* The lab's category and the computed one disagree: the higher stands (the
+ * inputs' when they prove more, the lab's when it is higher; when the lab's lies
+ * between the candidates, it or a higher candidate), with a warning naming both;
+ * the result is preliminary until they agree (nen_classify). Returns 1 when the
+ * lab's category stands. */
+static int given_differs(const struct nen_case *c, struct nen_result *r,
+                         struct nen_tnm_result *x, enum nen_tnm given, char kind,
+                         uint64_t computed, const char *computed_text)
+{
+    uint64_t result;
+    char res[96], a[24];
+    int lab = given > set_max(computed);
+    if (lab)
+        result = lab_higher(c, given, kind);
+    else if (given < set_min(computed))
+        result = computed;
+    else
+        result = NEN_TNM_BIT(given) | (computed & ~(NEN_TNM_BIT(given + 1) - 1));
+    nen_tnm_set_text(result, res, sizeof res);
+    nen_warn(r, kind == 'T' ? "t-given-differs" : kind == 'N' ? "n-given-differs"
+                                                              : "m-given-differs",
+             "the lab's %s and %s computed from the inputs disagree: the higher, %s, is used "
+             "until they agree", nen_tnm_name(given), computed_text, res);
+    nen_trace_add(&x->trace, tnm_table(c->site),
+                  "the lab's %s disagrees with %s from the inputs: the higher stands",
+                  nen_tnm_name(given), computed_text);
+    if (lab && result != NEN_TNM_BIT(given))
+        nen_trace_add(&x->trace, tnm_table(c->site),
+                      "the lab's %s with the greatest dimension %s mm: %s", nen_tnm_name(given),
+                      nen_fmt_num(c->size_mm.value, a, sizeof a), res);
+    set_value(x, result);
+    return lab;
+}
+
+/* The lab's pT/pN/pM, compared with what the inputs give. informative says
+ * whether the computed result came from any input at all; missing_mark is
  * r->nmissing before this category was computed, so what only this category
  * needed is dropped once the lab's category settles it. */
 static void apply_given(const struct nen_case *c, struct nen_result *r,
@@ -121,26 +224,15 @@ static void apply_given(const struct nen_case *c, struct nen_result *r,
         return;
     }
     uint64_t computed = x->value != NEN_TNM_UNKNOWN ? NEN_TNM_BIT(x->value) : x->candidates;
-    int agree_any = 0;
-    for (int i = 0; i < NEN_TNM__COUNT; i++)
-        if ((computed & NEN_TNM_BIT(i)) && agrees((enum nen_tnm)i, given))
-            agree_any = 1;
+    uint64_t agree = agreeing(computed, given);
     nen_tnm_set_text(computed, set, sizeof set);
-    if (informative && !agree_any)
-        nen_warn(r, kind == 'T' ? "t-given-differs" : kind == 'N' ? "n-given-differs"
-                                                                  : "m-given-differs",
-                 "the lab's %s differs from %s computed from the inputs: the lab's is used",
-                 nen_tnm_name(given), set);
-    r->nmissing = missing_mark;
-    if (x->value != NEN_TNM_UNKNOWN && agrees(x->value, given) && x->value != given) {
-        nen_trace_add(&x->trace, "lab category", "the lab's %s agrees; the inputs make it %s",
-                      nen_tnm_name(given), nen_tnm_name(x->value));
+    if (!informative || agree) {
+        given_agrees(c->site, x, given, informative ? agree : 0, informative ? set : "nothing");
+        r->nmissing = missing_mark;
         return;
     }
-    nen_trace_add(&x->trace, "lab category", "the lab's %s is used (inputs give %s)",
-                  nen_tnm_name(given), informative ? set : "nothing");
-    x->value = given;
-    x->candidates = 0;
+    if (given_differs(c, r, x, given, kind, computed, set))
+        r->nmissing = missing_mark; /* the lab's category settles it */
 }
 
 static uint64_t tnm_set(enum nen_site s, const struct nen_tnm_result *x)
@@ -219,6 +311,16 @@ static void stage_group(const struct nen_case *c, struct nen_result *r)
 /* Whether this system stages the tumour; if not, say why in the trace. */
 static int staged_here(const struct nen_case *c, struct nen_result *r)
 {
+    if (nen_minor_ne_carcinoma(c)) {
+        /* seed lines 2299-2301: tumours other than GEP-NET and the NENs of Tables 10-13
+         * use the system of the site's other tumours */
+        r->stage = NEN_STAGE_NOT_STAGED;
+        nen_trace_add(&r->stage_trace,
+                      "CACA 2025 §3.7: other tumours use the carcinoma system of the site",
+                      "a carcinoma with a neuroendocrine component < 30%%: not staged by this "
+                      "system");
+        return 0;
+    }
     if (c->site == NEN_SITE_UNKNOWN) {
         nen_trace_add(&r->stage_trace, "CACA 2025 §3.7", "primary site not reported");
         nen_missing(r, "site");

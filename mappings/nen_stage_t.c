@@ -169,23 +169,49 @@ static enum nen_tnm t_max(enum nen_tnm a, enum nen_tnm b)
     return a > b ? a : b;
 }
 
-void nen_stage_t(const struct nen_case *c, struct nen_result *r)
+/* The size rows the inputs allow: the one of the reported size, or all of them. */
+static uint64_t size_set(const struct nen_case *c)
 {
-    char a[24];
-    struct nen_trace *tr = &r->t.trace;
-    uint64_t sizes = 0, floors = 0;
-
     const struct t_size_row *sr = c->size_mm.known ? size_row(c->site, c->size_mm.value) : NULL;
-    if (sr) {
-        sizes = NEN_TNM_BIT(sr->t);
-        nen_trace_add(tr, sr->src, "greatest dimension %s mm",
-                      nen_fmt_num(c->size_mm.value, a, sizeof a));
-    } else { /* size not reported: every size row of the site */
-        for (size_t i = 0; i < N_SIZE; i++)
-            if (size_rows[i].sites & NEN_SITE_BIT(c->site))
-                sizes |= NEN_TNM_BIT(size_rows[i].t);
-    }
+    if (sr)
+        return NEN_TNM_BIT(sr->t);
+    uint64_t sizes = 0;
+    for (size_t i = 0; i < N_SIZE; i++)
+        if (size_rows[i].sites & NEN_SITE_BIT(c->site))
+            sizes |= NEN_TNM_BIT(size_rows[i].t);
+    return sizes;
+}
 
+/* Every extent floor of the site (extent not reported). */
+static uint64_t all_floors(enum nen_site s)
+{
+    uint64_t floors = 0;
+    for (size_t i = 0; i < N_EXT; i++)
+        if (ext_rows[i].sites & NEN_SITE_BIT(s))
+            floors |= NEN_TNM_BIT(ext_rows[i].floor);
+    return floors;
+}
+
+/* The T of every (size, extent floor) pair: the higher of the two. */
+static uint64_t pair_max(uint64_t sizes, uint64_t floors)
+{
+    uint64_t cand = 0;
+    for (int s = 0; s < NEN_TNM__COUNT; s++)
+        for (int f = 0; (sizes & NEN_TNM_BIT(s)) && f < NEN_TNM__COUNT; f++)
+            if (floors & NEN_TNM_BIT(f))
+                cand |= NEN_TNM_BIT(t_max((enum nen_tnm)s, (enum nen_tnm)f));
+    return cand;
+}
+
+uint64_t nen_stage_t_size_only(const struct nen_case *c)
+{
+    return pair_max(size_set(c), all_floors(c->site));
+}
+
+/* The highest T floor of the reported extent findings (traced), or UNKNOWN when
+ * none is reported; findings that are no criterion of the site are ignored. */
+static enum nen_tnm extent_floor(const struct nen_case *c, struct nen_result *r)
+{
     enum nen_tnm floor = NEN_TNM_UNKNOWN;
     for (int e = 1; e < NEN_EXT__COUNT; e++) {
         if (!(c->extent & (1ULL << e)))
@@ -197,39 +223,33 @@ void nen_stage_t(const struct nen_case *c, struct nen_result *r)
                      nen_extent_name((enum nen_extent)e), nen_site_name(c->site));
             continue;
         }
-        nen_trace_add(tr, er->src, "extent: %s", nen_extent_name((enum nen_extent)e));
+        nen_trace_add(&r->t.trace, er->src, "extent: %s", nen_extent_name((enum nen_extent)e));
         floor = t_max(floor, er->floor);
     }
-    if (floor != NEN_TNM_UNKNOWN) {
-        floors = NEN_TNM_BIT(floor);
-    } else {
-        for (size_t i = 0; i < N_EXT; i++)
-            if (ext_rows[i].sites & NEN_SITE_BIT(c->site))
-                floors |= NEN_TNM_BIT(ext_rows[i].floor);
-    }
+    return floor;
+}
 
-    /* Every (size, extent) pair the inputs allow; note which input splits it. */
-    uint64_t cand = 0;
-    int size_splits = 0, depth_splits = 0;
-    for (int s = 0; s < NEN_TNM__COUNT; s++) {
-        if (!(sizes & NEN_TNM_BIT(s)))
-            continue;
-        uint64_t by_floor = 0;
-        for (int f = 0; f < NEN_TNM__COUNT; f++)
-            if (floors & NEN_TNM_BIT(f))
-                by_floor |= NEN_TNM_BIT(t_max((enum nen_tnm)s, (enum nen_tnm)f));
-        depth_splits |= nen_tnm_count(by_floor) > 1;
-        cand |= by_floor;
-    }
-    for (int f = 0; f < NEN_TNM__COUNT; f++) {
-        if (!(floors & NEN_TNM_BIT(f)))
-            continue;
-        uint64_t by_size = 0;
-        for (int s = 0; s < NEN_TNM__COUNT; s++)
-            if (sizes & NEN_TNM_BIT(s))
-                by_size |= NEN_TNM_BIT(t_max((enum nen_tnm)s, (enum nen_tnm)f));
-        size_splits |= nen_tnm_count(by_size) > 1;
-    }
+/* Does the varying input split T for some value of the fixed one? */
+static int splits(uint64_t fixed, uint64_t varying)
+{
+    for (int i = 0; i < NEN_TNM__COUNT; i++)
+        if ((fixed & NEN_TNM_BIT(i)) && nen_tnm_count(pair_max(NEN_TNM_BIT(i), varying)) > 1)
+            return 1;
+    return 0;
+}
+
+void nen_stage_t(const struct nen_case *c, struct nen_result *r)
+{
+    char a[24], set[96];
+    struct nen_trace *tr = &r->t.trace;
+    const struct t_size_row *sr = c->size_mm.known ? size_row(c->site, c->size_mm.value) : NULL;
+    if (sr)
+        nen_trace_add(tr, sr->src, "greatest dimension %s mm",
+                      nen_fmt_num(c->size_mm.value, a, sizeof a));
+    uint64_t sizes = size_set(c);
+    enum nen_tnm floor = extent_floor(c, r);
+    uint64_t floors = floor != NEN_TNM_UNKNOWN ? NEN_TNM_BIT(floor) : all_floors(c->site);
+    uint64_t cand = pair_max(sizes, floors);
 
     r->t.value = nen_tnm_single(cand);
     r->t.candidates = r->t.value == NEN_TNM_UNKNOWN ? cand : 0;
@@ -240,14 +260,13 @@ void nen_stage_t(const struct nen_case *c, struct nen_result *r)
                                                                 "the largest decides" : "");
         return;
     }
-    char set[96];
     nen_tnm_set_text(cand, set, sizeof set);
-    nen_trace_add(tr, "clinical-rules.md §4: a T size alone cannot settle",
+    nen_trace_add(tr, "CACA 2025 Tables 8, 10, 12: T from size and extent",
                   "%s%s%s: T is one of %s", c->size_mm.known ? "" : "size not reported",
                   !c->size_mm.known && floor == NEN_TNM_UNKNOWN ? ", " : "",
                   floor == NEN_TNM_UNKNOWN ? "depth/extent not reported" : "", set);
-    if (size_splits)
+    if (splits(floors, sizes))
         nen_missing(r, "size");
-    if (depth_splits)
+    if (splits(sizes, floors))
         nen_missing(r, "depth");
 }
