@@ -6,6 +6,7 @@
 
 #include "nen_case_text.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@ struct vec {
 
 struct nen_codes {
     struct vec aliases, inputs, values, words, units, methods;
+    struct vec results; /* `result` lines, in load order */
 };
 
 static void *vec_slot(struct vec *v)
@@ -64,6 +66,7 @@ struct nen_codes *nen_codes_new(void)
         return NULL;
     t->aliases.size = sizeof(struct alias);
     t->inputs.size = t->values.size = t->methods.size = sizeof(struct nen_code);
+    t->results.size = sizeof(struct nen_code);
     t->words.size = NEN_CODE_SYSTEM_LEN;
     t->units.size = sizeof(struct nen_code_unit);
     return t;
@@ -79,6 +82,7 @@ void nen_codes_free(struct nen_codes *t)
     free(t->words.items);
     free(t->units.items);
     free(t->methods.items);
+    free(t->results.items);
     free(t);
 }
 
@@ -390,6 +394,8 @@ static int load_method(struct nen_codes *t, const struct line_ctx *x, char **f, 
     return put_code(&t->methods, &e, 0) == 0 ? 0 : oom(x);
 }
 
+static int load_result(struct nen_codes *t, const struct line_ctx *x, char **f, int nf);
+
 static const struct {
     const char *name;
     int (*load)(struct nen_codes *, const struct line_ctx *, char **, int);
@@ -397,6 +403,7 @@ static const struct {
     {"system", load_system}, {"input", load_input},         {"value", load_value},
     {"condition", load_condition}, {"body", load_body},     {"specimen", load_specimen},
     {"words", load_words},   {"unit", load_unit},           {"method", load_method},
+    {"result", load_result},
 };
 
 #define MAX_FIELDS 8
@@ -422,7 +429,7 @@ static int load_line(struct nen_codes *t, const struct line_ctx *x, char *line)
         if (strcmp(f[0], directives[i].name) == 0)
             return directives[i].load(t, x, f, nf);
     return fail(x, "unknown directive '%s' (system, input, value, condition, body, specimen, "
-                "words, unit, method)", f[0]);
+                "words, unit, method, result)", f[0]);
 }
 
 int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char *err,
@@ -550,4 +557,134 @@ const struct nen_code *nen_codes_value_at(const struct nen_codes *t, unsigned i)
 const struct nen_code_unit *nen_codes_unit_at(const struct nen_codes *t, unsigned i)
 {
     return i < t->units.n ? vec_at(&t->units, i) : NULL;
+}
+
+/* ---------- result: the standard codes nenfhir writes (nen_codes.h) ---------- */
+
+static const char *const result_fields[] = {"class", "grade", "type", "t", "n", "m", "stage", NULL};
+
+static const char *word_of(const char *const *list, const char *w)
+{
+    for (; *list; list++)
+        if (strcmp(*list, w) == 0)
+            return *list;
+    return NULL;
+}
+
+/* CLASS or CLASS:GRADE, made canonical into out. */
+static int result_class(const struct line_ctx *x, const char *v, char *out, size_t len)
+{
+    char cls[NEN_CODE_WORD_LEN];
+    const char *colon = strchr(v, ':');
+    size_t n = colon ? (size_t)(colon - v) : strlen(v);
+    if (n >= sizeof cls)
+        return fail(x, "'%s' is too long", v);
+    memcpy(cls, v, n);
+    cls[n] = '\0';
+    int k = nen_class_parse(cls), g = colon ? nen_grade_parse(colon + 1) : 0;
+    if (k <= 0 || g < 0 || (colon && g == 0))
+        return fail(x, "'%s' is not CLASS or CLASS:GRADE (words of tests/vectors/README.md)", v);
+    if (colon)
+        snprintf(out, len, "%s:%s", nen_class_name((enum nen_class)k), nen_grade_name((enum nen_grade)g));
+    else
+        snprintf(out, len, "%s", nen_class_name((enum nen_class)k));
+    return 0;
+}
+
+/* A T, N or M category word for kind "t", "n" or "m"; NULL otherwise. */
+static const char *result_tnm(const char *kind, const char *v)
+{
+    int k = nen_tnm_parse(v);
+    const char *name = k > 0 ? nen_tnm_name((enum nen_tnm)k) : NULL;
+    return name && name[0] == toupper((unsigned char)kind[0]) ? name : NULL;
+}
+
+/* The canonical word of a determinate value of kind, or NULL. */
+static const char *result_word(const char *kind, const char *v)
+{
+    int k;
+    if (strcmp(kind, "observation") == 0 || strcmp(kind, "method") == 0)
+        return word_of(result_fields, v);
+    if (strcmp(kind, "report") == 0)
+        return strcmp(v, "code") == 0 ? "code" : strcmp(v, "category") == 0 ? "category" : NULL;
+    if (strcmp(kind, "grade") == 0)
+        return (k = nen_grade_parse(v)) > 0 ? nen_grade_name((enum nen_grade)k) : NULL;
+    if (strcmp(kind, "type") == 0)
+        return (k = nen_gtype_parse(v)) > 0 && k != NEN_GTYPE_INDETERMINATE
+                   ? nen_gtype_name((enum nen_gtype)k) : NULL;
+    if (strcmp(kind, "stage") == 0)
+        return (k = nen_stage_parse(v)) >= NEN_STAGE_OCCULT ? nen_stage_name((enum nen_stage)k)
+                                                              : NULL;
+    if (strcmp(kind, "site") == 0)
+        return (k = nen_site_parse(v)) > 0 ? nen_site_name((enum nen_site)k) : NULL;
+    return result_tnm(kind, v);
+}
+
+static int result_value(const struct line_ctx *x, const char *kind, const char *v, char *out,
+                        size_t len)
+{
+    static const char *const kinds[] = {"observation", "method", "report", "class", "grade",
+                                        "type", "t", "n", "m", "stage", "site", NULL};
+    if (!word_of(kinds, kind))
+        return fail(x, "'%s' is not a result kind (observation, method, report, class, grade, "
+                    "type, t, n, m, stage, site)", kind);
+    if (strcmp(kind, "class") == 0)
+        return result_class(x, v, out, len);
+    const char *w = result_word(kind, v);
+    if (!w)
+        return fail(x, "'%s' is not a determinate %s value", v, kind);
+    snprintf(out, len, "%s", w);
+    return 0;
+}
+
+/* result KIND VALUE SYSTEM|CODE: replaces the coding of the same kind, value
+ * and system in place; CODE "-" removes it. */
+static int load_result(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
+{
+    struct nen_code e = {0};
+    if (nf != 4)
+        return fail(x, "`result` needs KIND VALUE SYSTEM|CODE (CODE - removes it)");
+    if (copy(e.key, sizeof e.key, f[1]) != 0)
+        return fail(x, "kind '%s' too long", f[1]);
+    if (result_value(x, f[1], f[2], e.word, sizeof e.word) != 0 || parse_coding(t, x, f[3], &e) != 0)
+        return -1;
+    e.use = NEN_USE_RESULT;
+    int drop = strcmp(e.code, "-") == 0;
+    struct vec *v = &t->results;
+    for (unsigned i = 0; i < v->n; i++) {
+        struct nen_code *o = vec_at(v, i);
+        if (strcmp(o->key, e.key) != 0 || strcmp(o->word, e.word) != 0 ||
+            strcmp(o->system, e.system) != 0)
+            continue;
+        if (!drop) {
+            *o = e;
+            return 0;
+        }
+        memmove(o, (char *)o + v->size, (size_t)(v->n - i - 1) * v->size);
+        v->n--;
+        return 0;
+    }
+    if (drop)
+        return 0;
+    struct nen_code *slot = vec_slot(v);
+    if (!slot)
+        return oom(x);
+    *slot = e;
+    return 0;
+}
+
+const struct nen_code *nen_codes_result(const struct nen_codes *t, const char *kind,
+                                        const char *value, unsigned i)
+{
+    for (unsigned k = 0; k < t->results.n; k++) {
+        const struct nen_code *e = vec_at(&t->results, k);
+        if (strcmp(e->key, kind) == 0 && strcmp(e->word, value) == 0 && i-- == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const struct nen_code *nen_codes_result_at(const struct nen_codes *t, unsigned i)
+{
+    return i < t->results.n ? vec_at(&t->results, i) : NULL;
 }

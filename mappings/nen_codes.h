@@ -26,7 +26,8 @@ enum nen_code_use {
     NEN_USE_CONDITION,  /* condition: Condition.code (and mCODE's histology extension) */
     NEN_USE_BODY,       /* body: a body structure or topography (bodySite, site answers) */
     NEN_USE_SPECIMEN,   /* specimen: Specimen.type / collection.method / procedure */
-    NEN_USE_METHOD      /* method: Observation.method marking a hotspot count */
+    NEN_USE_METHOD,     /* method: Observation.method marking a hotspot count */
+    NEN_USE_RESULT      /* result: a standard code nenfhir writes for one of its results */
 };
 
 /* What a Condition is, by its code (condition lines) or by mCODE's profile. */
@@ -73,7 +74,8 @@ int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char
                    unsigned errlen);
 
 /* Load the shipped tables, compiled in: mappings/codes/default.map, then the
- * other shipped files (tnm.map, sites.map, workup.map) in that order. */
+ * other shipped files (tnm.map, sites.map, workup.map, results.map) in that
+ * order. */
 int nen_codes_load_default(struct nen_codes *t, char *err, unsigned errlen);
 
 /* The input key an Observation code carries ("-" for a known panel code that
@@ -117,5 +119,30 @@ const struct nen_code_unit *nen_codes_unit_at(const struct nen_codes *t, unsigne
 
 /* Counts, for messages and tests. */
 unsigned nen_codes_count(const struct nen_codes *t);
+
+/* ---------- output codes: `result KIND VALUE SYSTEM|CODE` (results.map) ----------
+ * The standard codes nenfhir writes beside its own (README "What nenfhir
+ * writes"). KIND and VALUE, checked when loaded:
+ *   observation  class|grade|type|t|n|m|stage   Observation.code of that result
+ *   method       the same                       Observation.method of that result
+ *   report       code|category                  DiagnosticReport.code / .category
+ *   class        a class word, or CLASS:GRADE   the class (ICD-O-3 morphology); the
+ *                (NET:G2)                       CLASS:GRADE line wins over CLASS
+ *   grade, type  a grade / gastric type word    the value of that result
+ *   t, n, m      a T / N / M category (T1a)     the value of that result
+ *   stage        a stage group word (IIIA)      the value of that result
+ *   site         a primary site word            Observation.bodySite of every result
+ * One coding per KIND, VALUE and system: a later line for the same three
+ * replaces the earlier one, and CODE "-" removes it. In the returned entry,
+ * key is KIND and word is VALUE (canonical words: an alias site is stored
+ * under its site word). */
+
+/* The i-th coding (from 0, in load order; NULL past the last) for kind and
+ * value. */
+const struct nen_code *nen_codes_result(const struct nen_codes *t, const char *kind,
+                                        const char *value, unsigned i);
+
+/* The i-th result line of any kind (from 0; NULL past the last): for tests. */
+const struct nen_code *nen_codes_result_at(const struct nen_codes *t, unsigned i);
 
 #endif

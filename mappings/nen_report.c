@@ -1,64 +1,67 @@
 /*
  * nen_report.c - builds the transaction Bundle of nen_report.h. Element order
- * follows the R4 resource definitions (the XML writer keeps it). Terminology:
- * LOINC 60568-3 (pathology synoptic report), LP7839-6 (pathology), 33732-9
- * (histologic grade), 21899-0/21900-6/21901-4/21902-2 (pT/pN/pM/stage group);
- * SNOMED CT 1269566009 (AJCC 9th edition) and 1149430001 (WHO grading, 5th
- * edition) as methods; ICD-O-3 morphology in conclusionCode; the nenfhir
- * result system for values with no standard code.
+ * follows the R4 resource definitions (the XML writer keeps it). Every coded
+ * result is nenfhir's own code (nen-result) first, then the standard codes of
+ * the code tables' `result` lines (results.map: LOINC and SNOMED CT
+ * observation codes, SNOMED CT AJCC categories, stage groups, histologic
+ * grade and body site, ICD-O-3 morphology, methods, the report's code and
+ * category), each listed with its published source; no standard code is
+ * written from here. HL7's own vocabularies (observation-category, v2-0074,
+ * data-absent-reason, provenance-participant-type) are FHIR structure and
+ * stay here. The words a person reads come from nen_report_synoptic.c and
+ * nen_report_form.c.
  */
 #include "nen_report.h"
 
 #include "fhir_build.h"
 #include "fhir_tree.h"
 #include "fhir_uuid.h"
+#include "nen_report_form.h"
+#include "nen_report_synoptic.h"
 #include "nen_report_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LOINC "http://loinc.org"
-#define SNOMED "http://snomed.info/sct"
-#define ICDO3 "http://terminology.hl7.org/CodeSystem/icd-o-3"
 #define OBS_CATEGORY "http://terminology.hl7.org/CodeSystem/observation-category"
 #define V2_0074 "http://terminology.hl7.org/CodeSystem/v2-0074"
 #define ABSENT "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-#define AJCC9_METHOD "1269566009"
-#define AJCC9_DISPLAY "American Joint Committee on Cancer, Cancer Staging Manual, 9th edition"
+#define REPORT_FORMAT "report-format 2" /* part of the digest: bump when the report changes shape */
+#define SENTENCE 2048
 
-/* One result Observation: its role (identifier suffix), code, and which
- * inputs it rests on (for derivedFrom). */
+/* One result Observation: its role (identifier suffix and nen-result code),
+ * the summary key naming it in the code tables (`result observation KEY`,
+ * `result method KEY`), and which inputs it rests on (for derivedFrom). */
 struct result_row {
     const char *role;
-    const char *system, *code, *display;
-    const char *method_code, *method_display;
-    const char *inputs; /* space-separated input keys */
+    const char *field;
+    const char *display;     /* words for the nen-result code */
+    const char *method_text; /* Observation.method.text, when the tables give its code */
+    const char *inputs;      /* space-separated input keys */
 };
 
 enum { ROW_CLASS, ROW_GRADE, ROW_TYPE, ROW_T, ROW_N, ROW_M, ROW_STAGE, ROW__COUNT };
 
+#define AJCC9 "AJCC Cancer Staging Manual, 9th edition"
+
 static const struct result_row rows[ROW__COUNT] = {
-    [ROW_CLASS] = {"who-class", NEN_RESULT_SYSTEM, "who-class",
-                   "WHO classification of the neuroendocrine neoplasm", NULL, NULL,
+    [ROW_CLASS] = {"who-class", "class", "WHO classification of the neuroendocrine neoplasm", NULL,
                    "site specimen diff ki67 mitoses hpf_area necrosis ne_pct non_ne_pct "
                    "non_ne_kind pit1 tpit sf1 sdhb_loss"},
-    [ROW_GRADE] = {"grade", LOINC, "33732-9", "Histology grade [Identifier] in Cancer specimen",
-                   "1149430001", "WHO classification of tumours grading system, fifth edition",
+    [ROW_GRADE] = {"grade", "grade", "Histologic grade (WHO 5th edition)",
+                   "WHO classification of tumours, 5th edition, grading",
                    "site specimen diff ki67 mitoses hpf_area necrosis"},
-    [ROW_TYPE] = {"gastric-net-type", NEN_RESULT_SYSTEM, "gastric-net-type",
-                  "Gastric neuroendocrine tumour type", NULL, NULL,
+    [ROW_TYPE] = {"gastric-net-type", "type", "Gastric neuroendocrine tumour type", NULL,
                   "gastrin gastrin_uln ph acid atrophic_gastritis antibodies gastrinoma region "
                   "tumours size"},
-    [ROW_T] = {"pt", LOINC, "21899-0", "Primary tumor.pathology Cancer", AJCC9_METHOD, AJCC9_DISPLAY,
+    [ROW_T] = {"pt", "t", "Primary tumour (pT), AJCC 9th edition", AJCC9,
                "site size tumours extent pt"},
-    [ROW_N] = {"pn", LOINC, "21900-6", "Regional lymph nodes.pathology Cancer", AJCC9_METHOD, AJCC9_DISPLAY,
+    [ROW_N] = {"pn", "n", "Regional lymph nodes (pN), AJCC 9th edition", AJCC9,
                "site nodes_examined nodes_positive mesenteric_mass pn"},
-    [ROW_M] = {"pm", LOINC, "21901-4", "Distant metastases.pathology Cancer", AJCC9_METHOD, AJCC9_DISPLAY,
+    [ROW_M] = {"pm", "m", "Distant metastasis (M), AJCC 9th edition", AJCC9,
                "site mets met_lesions pm"},
-    [ROW_STAGE] = {"stage-group", LOINC, "21902-2", "Stage group.pathology Cancer", AJCC9_METHOD,
-                   AJCC9_DISPLAY,
-                   "site"},
+    [ROW_STAGE] = {"stage-group", "stage", "Stage group, AJCC 9th edition", AJCC9, "site"},
 };
 
 struct ctx {
@@ -66,6 +69,7 @@ struct ctx {
     const struct nen_extract *x;
     const struct nen_result *r;
     const struct nen_report_opts *o;
+    const struct nen_codes *codes; /* NULL: nenfhir's own codes only */
     char key[256];                 /* the case key: "system|value" or "value" */
     char url[ROW__COUNT + 3][64];  /* fullUrls: rows, then report, device, provenance */
     json_object *entries;
@@ -102,6 +106,48 @@ static void add_entry(struct ctx *c, const char *full_url, json_object *res)
     fhir_b_str(&c->b, req, "url", put);
     fhir_b_set(&c->b, e, "request", req);
     fhir_b_push(&c->b, c->entries, e);
+}
+
+/* ---------- coded concepts: nenfhir's own code, then the tables' ---------- */
+
+static size_t arr_len(json_object *a)
+{
+    return a ? json_object_array_length(a) : 0;
+}
+
+/* The codings of the `result KIND VALUE` lines, appended to codings. */
+static void table_codings(struct ctx *c, json_object *codings, const char *kind, const char *value)
+{
+    const struct nen_code *e;
+    for (unsigned i = 0; c->codes && (e = nen_codes_result(c->codes, kind, value, i)); i++)
+        fhir_b_push(&c->b, codings, fhir_b_coding(&c->b, e->system, e->code, NULL));
+}
+
+/* {"coding": [nen-result|own (if own), the tables' codings], "text"}; an
+ * empty coding list is left out. */
+static json_object *coded(struct ctx *c, const char *own, const char *own_display,
+                          const char *kind, const char *value, const char *text)
+{
+    struct fhir_build *b = &c->b;
+    json_object *cc = fhir_b_obj(b), *codings = fhir_b_arr(b);
+    if (own)
+        fhir_b_push(b, codings, fhir_b_coding(b, NEN_RESULT_SYSTEM, own, own_display));
+    table_codings(c, codings, kind, value);
+    if (arr_len(codings))
+        fhir_b_set(b, cc, "coding", codings);
+    else
+        json_object_put(codings);
+    fhir_b_str(b, cc, "text", text);
+    return cc;
+}
+
+/* The tables' key for a class: "CLASS:GRADE" when a line has it, else "CLASS". */
+static const char *class_key(struct ctx *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s:%s", nen_class_name(c->r->cls), nen_grade_name(c->r->grade));
+    if (c->codes && nen_codes_result(c->codes, "class", buf, 0))
+        return buf;
+    return nen_class_name(c->r->cls);
 }
 
 /* ---------- result values ---------- */
@@ -161,10 +207,23 @@ static void missing_text(const struct nen_result *r, char *buf, size_t len)
     }
 }
 
-/* value[x] or dataAbsentReason, then the note with the rule trace. */
+/* The tables' KIND and VALUE for the value of a row (VALUE into buf). */
+static const char *value_key(struct ctx *c, int row, const char *word, char *buf, size_t len)
+{
+    if (row == ROW_CLASS)
+        return class_key(c, buf, len);
+    if (row >= ROW_T && row <= ROW_M) { /* "T1(m)" is coded as T1 */
+        const struct nen_tnm_result *t = row == ROW_T ? &c->r->t : row == ROW_N ? &c->r->n : &c->r->m;
+        return nen_tnm_name(t->value);
+    }
+    (void)buf, (void)len;
+    return word;
+}
+
+/* value[x] or dataAbsentReason. */
 static void row_value(struct ctx *c, json_object *obs, int row)
 {
-    char buf[32], text[NEN_TEXT_LEN * 2];
+    char buf[32], text[NEN_TEXT_LEN * 2], key[64];
     const char *w = row_word(c->r, row, buf, sizeof buf);
     if (strcmp(w, "indeterminate") == 0) {
         char miss[NEN_TEXT_LEN];
@@ -180,22 +239,45 @@ static void row_value(struct ctx *c, json_object *obs, int row)
     else
         snprintf(text, sizeof text, "%s", w);
     fhir_b_set(&c->b, obs, "valueCodeableConcept",
-               fhir_b_cc(&c->b, NEN_RESULT_SYSTEM, w, display, text));
+               coded(c, w, display, rows[row].field, value_key(c, row, w, key, sizeof key), text));
 }
 
+/* The rule trace as the note, each step citing the guideline. */
 static void trace_note(struct ctx *c, json_object *obs, const struct nen_trace *t)
 {
-    char note[NEN_TRACE_MAX * (NEN_RULE_LEN + NEN_TEXT_LEN + 8)] = "";
+    char note[NEN_TRACE_MAX * (NEN_RULE_LEN + NEN_TEXT_LEN + 72)] = "", cite[NEN_RULE_LEN + 64];
     for (int i = 0; i < t->n; i++) {
         size_t l = strlen(note);
-        snprintf(note + l, sizeof note - l, "%s%s: %s", i ? "\n" : "", t->step[i].rule,
-                 t->step[i].text);
+        snprintf(note + l, sizeof note - l, "%s%s: %s", i ? "\n" : "",
+                 nen_report_cite(t->step[i].rule, cite, sizeof cite), t->step[i].text);
     }
     if (!note[0])
         return;
     json_object *n = fhir_b_obj(&c->b);
     fhir_b_str(&c->b, n, "text", note);
     fhir_b_set1(&c->b, obs, "note", n);
+}
+
+/* bodySite: the primary site, in words and as the tables code it. */
+static void body_site(struct ctx *c, json_object *obs)
+{
+    char words[NEN_CODE_WORD_LEN];
+    const char *site = c->x->lo.site ? nen_site_name(c->x->lo.site) : NULL;
+    if (!site)
+        return;
+    snprintf(words, sizeof words, "%s", site);
+    for (char *p = words; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    fhir_b_set(&c->b, obs, "bodySite", coded(c, NULL, NULL, "site", site, words));
+}
+
+/* method: only when the tables code it. */
+static void row_method(struct ctx *c, json_object *obs, const struct result_row *rw)
+{
+    if (!rw->method_text || !c->codes || !nen_codes_result(c->codes, "method", rw->field, 0))
+        return;
+    fhir_b_set(&c->b, obs, "method", coded(c, NULL, NULL, "method", rw->field, rw->method_text));
 }
 
 /* derivedFrom: the Observations the row's inputs came from. */
@@ -262,13 +344,13 @@ static void result_observation(struct ctx *c, int row)
     json_object *cat = fhir_b_arr(b);
     fhir_b_push(b, cat, fhir_b_cc(b, OBS_CATEGORY, "laboratory", "Laboratory", NULL));
     fhir_b_set(b, obs, "category", cat);
-    fhir_b_set(b, obs, "code", fhir_b_cc(b, rw->system, rw->code, rw->display, NULL));
+    fhir_b_set(b, obs, "code", coded(c, rw->role, rw->display, "observation", rw->field, rw->display));
     add_subject_and_times(c, obs);
     add_performer(c, obs);
     row_value(c, obs, row);
     trace_note(c, obs, row_trace(c->r, row));
-    if (rw->method_code)
-        fhir_b_set(b, obs, "method", fhir_b_cc(b, SNOMED, rw->method_code, rw->method_display, NULL));
+    body_site(c, obs);
+    row_method(c, obs, rw);
     if (c->x->specimen_ref[0])
         fhir_b_set(b, obs, "specimen", fhir_b_ref(b, c->x->specimen_ref, NULL));
     if (row == ROW_STAGE) {
@@ -281,125 +363,130 @@ static void result_observation(struct ctx *c, int row)
     add_entry(c, c->url[row], obs);
 }
 
-/* ---------- text: conclusion and digest ---------- */
+/* ---------- digest ---------- */
 
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-
-static void sbuf_line(void *ctx, const char *line)
+static void strbuf_line(void *ctx, const char *line)
 {
-    struct sbuf *sb = ctx;
-    size_t n = strlen(line) + 1;
-    if (sb->failed)
-        return;
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = (sb->cap + n + 1) * 2;
-        char *p = realloc(sb->s, cap);
-        if (!p) {
-            sb->failed = 1;
-            return;
-        }
-        sb->s = p;
-        sb->cap = cap;
-    }
-    memcpy(sb->s + sb->len, line, n - 1);
-    sb->s[sb->len + n - 1] = '\n';
-    sb->len += n;
-    sb->s[sb->len] = '\0';
-}
-
-/* The conclusion: summary lines, a blank line, the trace. Caller frees. */
-static char *conclusion_text(const struct nen_result *r)
-{
-    struct sbuf sb = {0};
-    nen_report_summary(r, sbuf_line, &sb);
-    sbuf_line(&sb, "");
-    nen_report_trace(r, sbuf_line, &sb);
-    if (sb.failed) {
-        free(sb.s);
-        return NULL;
-    }
-    if (sb.len && sb.s[sb.len - 1] == '\n')
-        sb.s[--sb.len] = '\0';
-    return sb.s;
+    nen_strbuf_puts(ctx, line);
+    nen_strbuf_puts(ctx, "\n");
 }
 
 int nen_report_digest(const struct nen_extract *x, const struct nen_result *r, char out[65])
 {
-    struct sbuf sb = {0};
-    nen_report_summary(r, sbuf_line, &sb);
-    nen_report_trace(r, sbuf_line, &sb);
+    struct nen_strbuf sb = {0};
+    strbuf_line(&sb, REPORT_FORMAT);
+    nen_report_summary(r, strbuf_line, &sb);
+    nen_report_trace(r, strbuf_line, &sb);
     char line[NEN_CODE_SYSTEM_LEN + 4 * NEN_REF_LEN + 120];
     for (int i = 0; i < x->nsrc; i++) {
         snprintf(line, sizeof line, "source %s %s %s", x->src[i].key, x->src[i].ref,
                  x->src[i].shown);
-        sbuf_line(&sb, line);
+        strbuf_line(&sb, line);
     }
     nen_text_set(line, sizeof line, "case %s|%s patient %s specimen %s effective %s", x->case_system,
              x->case_value, x->patient_ref, x->specimen_ref, x->effective);
-    sbuf_line(&sb, line);
-    int rc = sb.failed ? -1 : fhir_sha256_hex(sb.s ? sb.s : "", sb.len, out);
-    free(sb.s);
+    strbuf_line(&sb, line);
+    size_t len = sb.len;
+    char *text = nen_strbuf_take(&sb);
+    int rc = text ? fhir_sha256_hex(text, len, out) : -1;
+    free(text);
     return rc;
 }
 
 /* ---------- DiagnosticReport, Device, Provenance ---------- */
-
-/* ICD-O-3 morphology of the class (and grade, for NET); NULL when none fits. */
-static const char *morphology(const struct nen_result *r, const char **display)
-{
-    static const struct {
-        enum nen_class cls;
-        enum nen_grade grade; /* NEN_GRADE_INDETERMINATE: any */
-        const char *code, *display;
-    } map[] = {
-        {NEN_CLASS_NET, NEN_GRADE_G1, "8240/3", "Neuroendocrine tumor, grade 1"},
-        {NEN_CLASS_NET, NEN_GRADE_G2, "8249/3", "Neuroendocrine tumor, grade 2"},
-        {NEN_CLASS_NET, NEN_GRADE_G3, "8249/3", "Neuroendocrine tumor, grade 3"},
-        {NEN_CLASS_TC, NEN_GRADE_INDETERMINATE, "8240/3", "Typical carcinoid"},
-        {NEN_CLASS_AC, NEN_GRADE_INDETERMINATE, "8249/3", "Atypical carcinoid"},
-        {NEN_CLASS_CARCINOID_NOS, NEN_GRADE_INDETERMINATE, "8240/3", "Carcinoid tumor, NOS"},
-        {NEN_CLASS_NEC, NEN_GRADE_INDETERMINATE, "8246/3", "Neuroendocrine carcinoma, NOS"},
-        {NEN_CLASS_NEC_SMALL, NEN_GRADE_INDETERMINATE, "8041/3", "Small cell carcinoma, NOS"},
-        {NEN_CLASS_NEC_LARGE, NEN_GRADE_INDETERMINATE, "8013/3",
-         "Large cell neuroendocrine carcinoma"},
-        {NEN_CLASS_MINEN, NEN_GRADE_INDETERMINATE, "8154/3",
-         "Mixed neuroendocrine-non-neuroendocrine neoplasm"},
-        {NEN_CLASS_MTC, NEN_GRADE_INDETERMINATE, "8345/3", "Medullary carcinoma with amyloid stroma"},
-        {NEN_CLASS_MCC, NEN_GRADE_INDETERMINATE, "8247/3", "Merkel cell carcinoma"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (map[i].cls == r->cls &&
-            (map[i].grade == NEN_GRADE_INDETERMINATE || map[i].grade == r->grade)) {
-            *display = map[i].display;
-            return map[i].code;
-        }
-    return NULL;
-}
 
 static int row_included(const struct nen_result *r, int row)
 {
     return row != ROW_TYPE || r->gtype != NEN_GTYPE_NOT_APPLICABLE;
 }
 
+/* text: the generated narrative (the synoptic report as xhtml). */
+static void narrative(struct ctx *c, json_object *dr, const char *div)
+{
+    json_object *t = fhir_b_obj(&c->b);
+    fhir_b_str(&c->b, t, "status", "generated");
+    fhir_b_str(&c->b, t, "div", div);
+    fhir_b_set(&c->b, dr, "text", t);
+}
+
+/* One presentedForm Attachment of text (base64 data). */
+static json_object *attachment(struct ctx *c, const char *type, const char *text, const char *title)
+{
+    char *data = nen_report_base64(text, strlen(text));
+    json_object *a = fhir_b_obj(&c->b);
+    if (!data)
+        c->b.failed = 1;
+    fhir_b_str(&c->b, a, "contentType", type);
+    fhir_b_str(&c->b, a, "language", "en");
+    fhir_b_str(&c->b, a, "data", data);
+    fhir_b_str(&c->b, a, "title", title);
+    fhir_b_str(&c->b, a, "creation", c->o->issued);
+    free(data);
+    return a;
+}
+
+/* presentedForm: the synoptic report as text/html and as text/plain. */
+static void presented_form(struct ctx *c, json_object *dr, const char *div)
+{
+    char title[sizeof c->key + 64];
+    snprintf(title, sizeof title, "Neuroendocrine neoplasm synoptic report, %s", c->key);
+    char *html = div ? nen_report_html(div, title) : NULL;
+    char *plain = nen_report_plain(c->x, c->r, report_status(c));
+    if (!html || !plain)
+        c->b.failed = 1;
+    json_object *forms = fhir_b_arr(&c->b);
+    if (html && plain) {
+        fhir_b_push(&c->b, forms, attachment(c, "text/html; charset=utf-8", html, title));
+        fhir_b_push(&c->b, forms, attachment(c, "text/plain; charset=utf-8", plain, title));
+    }
+    fhir_b_set(&c->b, dr, "presentedForm", forms);
+    free(html);
+    free(plain);
+}
+
+/* conclusionCode: class (with its ICD-O-3 morphology), grade and stage group,
+ * each when determinate. */
+static void conclusion_codes(struct ctx *c, json_object *dr)
+{
+    static const int which[] = {ROW_CLASS, ROW_GRADE, ROW_STAGE};
+    char buf[32], key[64];
+    json_object *codes = fhir_b_arr(&c->b);
+    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+        int row = which[i];
+        const char *w = row_word(c->r, row, buf, sizeof buf);
+        if (strcmp(w, "indeterminate") == 0 || strcmp(w, "not-staged") == 0)
+            continue;
+        fhir_b_push(&c->b, codes,
+                    coded(c, w, row == ROW_CLASS ? class_display(c->r->cls) : NULL, rows[row].field,
+                          value_key(c, row, w, key, sizeof key), w));
+    }
+    fhir_b_set(&c->b, dr, "conclusionCode", codes);
+}
+
+static void report_category(struct ctx *c, json_object *dr)
+{
+    json_object *cat = fhir_b_arr(&c->b), *cc = coded(c, NULL, NULL, "report", "category", "Pathology");
+    fhir_b_push(&c->b, cat, cc);
+    fhir_b_push(&c->b, cat, fhir_b_cc(&c->b, V2_0074, "SP", "Surgical Pathology", NULL));
+    fhir_b_set(&c->b, dr, "category", cat);
+}
+
 static void diagnostic_report(struct ctx *c)
 {
     struct fhir_build *b = &c->b;
+    char *div = nen_report_xhtml(c->x, c->r, report_status(c)), sentence[SENTENCE];
+    if (!div)
+        b->failed = 1;
     json_object *dr = fhir_b_obj(b);
     fhir_b_str(b, dr, "resourceType", "DiagnosticReport");
     fhir_b_set(b, dr, "meta", tag_meta(c));
+    narrative(c, dr, div);
     fhir_b_set1(b, dr, "identifier", fhir_b_ident(b, NEN_ID_SYSTEM "/report", c->key));
     fhir_b_str(b, dr, "status", report_status(c));
-    json_object *cat = fhir_b_arr(b), *cc = fhir_b_cc(b, LOINC, "LP7839-6", "Pathology", NULL);
-    fhir_b_push(b, cat, cc);
-    fhir_b_push(b, cat, fhir_b_cc(b, V2_0074, "SP", "Surgical Pathology", NULL));
-    fhir_b_set(b, dr, "category", cat);
-    fhir_b_set(b, dr, "code", fhir_b_cc(b, LOINC, "60568-3", "Pathology Synoptic report",
-                                       "Neuroendocrine neoplasm: WHO class, grade, type and "
-                                       "AJCC stage (nenfhir)"));
+    report_category(c, dr);
+    fhir_b_set(b, dr, "code", coded(c, NULL, NULL, "report", "code",
+                                   "Neuroendocrine neoplasm: WHO class, grade, type and AJCC stage "
+                                   "(nenfhir synoptic report)"));
     add_subject_and_times(c, dr);
     add_performer(c, dr);
     if (c->x->specimen_ref[0])
@@ -409,22 +496,11 @@ static void diagnostic_report(struct ctx *c)
         if (row_included(c->r, row))
             fhir_b_push(b, res, fhir_b_ref(b, c->url[row], NULL));
     fhir_b_set(b, dr, "result", res);
-    char *text = conclusion_text(c->r);
-    if (!text)
-        b->failed = 1;
-    fhir_b_str(b, dr, "conclusion", text);
-    free(text);
-    json_object *codes = fhir_b_arr(b);
-    const char *mdisp, *m = morphology(c->r, &mdisp);
-    if (m)
-        fhir_b_push(b, codes, fhir_b_cc(b, ICDO3, m, mdisp, NULL));
-    char buf[32];
-    for (int row = ROW_CLASS; row <= ROW_GRADE; row++) {
-        const char *w = row_word(c->r, row, buf, sizeof buf);
-        if (strcmp(w, "indeterminate") != 0)
-            fhir_b_push(b, codes, fhir_b_cc(b, NEN_RESULT_SYSTEM, w, NULL, NULL));
-    }
-    fhir_b_set(b, dr, "conclusionCode", codes);
+    nen_report_conclusion(c->x, c->r, sentence, sizeof sentence);
+    fhir_b_str(b, dr, "conclusion", sentence);
+    conclusion_codes(c, dr);
+    presented_form(c, dr, div);
+    free(div);
     add_entry(c, c->url[URL_REPORT], dr);
 }
 
@@ -501,6 +577,7 @@ json_object *nen_report_bundle(const struct nen_extract *x, const struct nen_res
     c.x = x;
     c.r = r;
     c.o = o;
+    c.codes = o->codes;
     snprintf(c.key, sizeof c.key, "%s", x->case_value);
     for (int i = 0; i < ROW__COUNT + 3; i++) {
         char name[400], uuid[FHIR_UUID_LEN] = "";

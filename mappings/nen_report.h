@@ -1,10 +1,13 @@
 /*
  * nen_report.h - a classified case -> one FHIR R4 transaction Bundle
- * (interop.md I8, I11-I14): conditional PUTs, keyed by stable business
+ * (interop.md I8, I11-I14): PUTs by stable id, keyed by stable business
  * identifiers, of the result Observations (WHO class, grade, gastric type,
- * pT, pN, pM, stage group with hasMember), the DiagnosticReport, the nenfhir
- * Device, and a Provenance. Every resource carries nenfhir's meta.tag (I5).
- * The same case always gives the same identifiers and fullUrls.
+ * pT, pN, pM, stage group with hasMember), the DiagnosticReport (narrative,
+ * one-sentence conclusion, presentedForm text/html and text/plain), the
+ * nenfhir Device, and a Provenance. Every coded result carries nenfhir's own
+ * code and the standard codes of the code tables' `result` lines
+ * (results.map). Every resource carries nenfhir's meta.tag (I5). The same
+ * case always gives the same identifiers and fullUrls.
  */
 #ifndef NEN_REPORT_H
 #define NEN_REPORT_H
@@ -23,6 +26,8 @@ struct nen_report_opts {
     const char *performer_ref;     /* e.g. "Organization/pathology"; NULL: none */
     const char *performer_display; /* may be NULL */
     const char *status;            /* NULL: from the result (preliminary/final); or "amended" */
+    const struct nen_codes *codes; /* the code tables: the standard codes written (`result`
+                                      lines); NULL: nenfhir's own codes only. Borrowed. */
 };
 
 /* Build the transaction. Returns a new tree the caller owns (json_object_put),
@@ -30,8 +35,9 @@ struct nen_report_opts {
 json_object *nen_report_bundle(const struct nen_extract *x, const struct nen_result *r,
                                const struct nen_report_opts *o, struct fhir_error *err);
 
-/* SHA-256 (hex) of what the report says: the summary lines, the trace and
- * the sources, not the times. Equal digests mean nothing changed (I8). */
+/* SHA-256 (hex) of what the report says: the report format, the summary
+ * lines, the trace and the sources, not the times. Equal digests mean
+ * nothing changed (I8); a new report format rewrites every report once. */
 int nen_report_digest(const struct nen_extract *x, const struct nen_result *r, char out[65]);
 
 #endif

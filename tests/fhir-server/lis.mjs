@@ -627,6 +627,8 @@ async function cmdReports(client, o) {
     status: r.status,
     versionId: r.meta?.versionId ?? null,
     conclusion: r.conclusion ?? null,
+    narrative: r.text?.div ?? null,
+    presentedForm: r.presentedForm ?? null,
   }));
   rows.sort((a, b) => cmp(a.identifier ?? '', b.identifier ?? '') || cmp(a.id ?? '', b.id ?? ''));
 
@@ -648,6 +650,9 @@ async function cmdReports(client, o) {
     } else {
       console.log(`REPORT ${r.identifier ?? '-'} ${r.status ?? '-'} ${r.versionId ?? '-'}`);
       if (r.conclusion) for (const line of r.conclusion.split('\n')) console.log(`  ${line}`);
+      // the synoptic report a person reads (text/plain presentedForm), summary lines last
+      const plain = (r.presentedForm ?? []).find((a) => String(a?.contentType ?? '').startsWith('text/plain'));
+      if (plain?.data) for (const line of Buffer.from(plain.data, 'base64').toString('utf8').trimEnd().split('\n')) console.log(`  | ${line}`);
     }
   }
   const nMatching = counted(reports).length;
