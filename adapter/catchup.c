@@ -5,6 +5,11 @@
  * seen before goes through intake; the cursor (the server's newest
  * meta.lastUpdated seen, never the local clock) is stored when the round
  * completes. A round is single-flight: asking during one runs another after.
+ * The very first round (no cursor yet) starts from now, by the server's
+ * clock (the Date header of GET metadata; the local clock if it sends
+ * none), or from poll.catchup_since for a deliberate backfill: never from
+ * the beginning of the server. URLs are built by fhir_client_url; a next
+ * link off the configured base fails the round (fhir_client.h).
  * Also the fetches of id-only notifications (the resolve table).
  */
 #include "daemon.h"
@@ -58,21 +63,93 @@ static void round_end(struct catchup_round *r, int ok)
     daemon_kick(d, 0);
 }
 
+static void catchup_first_start(struct catchup_round *r);
+
 static void catchup_type_start(struct catchup_round *r)
 {
     struct daemon *d = r->d;
-    char cur[40], since[40], url[512];
-    int have = store_meta_get(d->store, "cursor", cur, sizeof cur);
+    char cur[40], since[48], count[16], err[700];
     int64_t ms;
-    if (have == 1 && fhir_instant_parse_ms(cur, &ms) == 0 &&
-        fhir_instant_format_ms(ms - (int64_t)d->cfg->poll_overlap_s * 1000, since,
-                               sizeof since) == 0)
-        snprintf(url, sizeof url, "%s?_lastUpdated=ge%s&_sort=_lastUpdated&_count=%d",
-                 catchup_types[r->type], since, d->cfg->poll_count);
-    else /* first start: everything the server holds */
-        snprintf(url, sizeof url, "%s?_sort=_lastUpdated&_count=%d", catchup_types[r->type],
-                 d->cfg->poll_count);
+    int have = store_meta_get(d->store, "cursor", cur, sizeof cur);
+    if (have < 0) {
+        LOG_ERROR("store: %s", store_error(d->store));
+        round_end(r, 0);
+        return;
+    }
+    if (have == 0 || fhir_instant_parse_ms(cur, &ms) != 0) {
+        catchup_first_start(r);
+        return;
+    }
+    memcpy(since, "ge", 2);
+    if (fhir_instant_format_ms(ms - (int64_t)d->cfg->poll_overlap_s * 1000, since + 2,
+                               sizeof since - 2) != 0) {
+        LOG_ERROR("catch-up: stored cursor '%s' out of range; delete it to start from now", cur);
+        round_end(r, 0);
+        return;
+    }
+    snprintf(count, sizeof count, "%d", d->cfg->poll_count);
+    const char *const params[] = {"_lastUpdated", since, "_sort", "_lastUpdated", "_count", count};
+    char *url = fhir_client_url(d->client, catchup_types[r->type], params, 3, err, sizeof err);
+    if (!url) {
+        LOG_ERROR("catch-up %s: %s", catchup_types[r->type], err);
+        round_end(r, 0);
+        return;
+    }
     catchup_page(r, url);
+    free(url);
+}
+
+/* The first cursor: ms (from where), stored at once so that a restart
+ * before the round completes does not start over; then the round. */
+static void catchup_cursor_start(struct catchup_round *r, int64_t ms, const char *from)
+{
+    struct daemon *d = r->d;
+    char cur[40];
+    if (fhir_instant_format_ms(ms, cur, sizeof cur) != 0 ||
+        store_meta_set(d->store, "cursor", cur) != 0) {
+        LOG_ERROR("catch-up: the first cursor could not be stored: %s", store_error(d->store));
+        round_end(r, 0);
+        return;
+    }
+    LOG_INFO("first start (no cursor, I4): catching up from %s (%s, minus the %d s overlap), "
+             "not from the beginning of the server%s", cur, from, d->cfg->poll_overlap_s,
+             d->cfg->catchup_since[0] ? "" : "; for a deliberate backfill set [poll] "
+                                              "catchup_since");
+    catchup_type_start(r);
+}
+
+static void on_server_time(void *ctx, const struct fhir_response *resp)
+{
+    struct catchup_round *r = ctx;
+    if (resp->status == 0) {
+        LOG_WARN("catch-up: reading the server's clock (GET metadata): %s; will try again",
+                 resp->error);
+        round_end(r, 0);
+        return;
+    }
+    if (r->d->draining) {
+        round_end(r, 0);
+        return;
+    }
+    if (resp->date_ms > 0)
+        catchup_cursor_start(r, resp->date_ms, "the server's clock, its Date header");
+    else
+        catchup_cursor_start(r, daemon_now_ms(), "the local clock: the server sent no Date");
+}
+
+static void catchup_first_start(struct catchup_round *r)
+{
+    struct daemon *d = r->d;
+    int64_t ms;
+    if (d->cfg->catchup_since[0] && fhir_datetime_parse_ms(d->cfg->catchup_since, &ms) == 0) {
+        catchup_cursor_start(r, ms, "poll.catchup_since");
+        return;
+    }
+    int rc = fhir_client_request(d->client, "GET", "metadata", NULL, 0, NULL, on_server_time, r);
+    if (rc != 0) {
+        LOG_ERROR("catch-up: %s", fhir_client_error(d->client));
+        round_end(r, 0);
+    }
 }
 
 /* Record the resources of one page; returns the next link (borrowed) or NULL. */
@@ -111,8 +188,11 @@ static void on_page(void *ctx, const struct fhir_response *resp)
     struct catchup_round *r = ctx;
     struct daemon *d = r->d;
     if (resp->status != 200) {
-        LOG_WARN("catch-up %s: %s%s; will try again", catchup_types[r->type],
-                 resp->status ? "HTTP " : "", resp->status ? "error" : resp->error);
+        if (resp->status)
+            LOG_WARN("catch-up %s: HTTP %ld; will try again", catchup_types[r->type],
+                     resp->status);
+        else
+            LOG_WARN("catch-up %s: %s; will try again", catchup_types[r->type], resp->error);
         round_end(r, 0);
         return;
     }
@@ -146,10 +226,18 @@ static void on_page(void *ctx, const struct fhir_response *resp)
     round_end(r, !d->draining);
 }
 
+/* Request one page; a URL off the base (a server's next link naming another
+ * host, scheme, port or path) fails the round with the client's reason. */
 static void catchup_page(struct catchup_round *r, const char *url)
 {
-    if (fhir_client_request(r->d->client, "GET", url, NULL, 0, NULL, on_page, r) != 0) {
-        LOG_ERROR("catch-up: out of memory");
+    int rc = fhir_client_request(r->d->client, "GET", url, NULL, 0, NULL, on_page, r);
+    if (rc == FHIR_CLIENT_EURL) {
+        LOG_ERROR("catch-up %s: the server's link %s; the round fails (I15: credentials only to "
+                  "the configured server)",
+                  catchup_types[r->type], fhir_client_error(r->d->client));
+        round_end(r, 0);
+    } else if (rc != 0) {
+        LOG_ERROR("catch-up: %s", fhir_client_error(r->d->client));
         round_end(r, 0);
     }
 }
@@ -271,7 +359,15 @@ void catchup_resolve_next(struct daemon *d)
         f->d = d;
         memcpy(f->ref, refs[i], sizeof f->ref);
         f->ref[sizeof f->ref - 1] = '\0';
-        if (fhir_client_request(d->client, "GET", f->ref, NULL, 0, NULL, on_resolved, f) != 0) {
+        int rc = fhir_client_request(d->client, "GET", f->ref, NULL, 0, NULL, on_resolved, f);
+        if (rc == FHIR_CLIENT_EURL) { /* not a Type/id: nothing to fetch */
+            LOG_WARN("%s: %s; dropped", f->ref, fhir_client_error(d->client));
+            if (store_resolve_done(d->store, f->ref) != 0)
+                LOG_ERROR("store: %s", store_error(d->store));
+            free(f);
+            continue;
+        }
+        if (rc != 0) {
             free(f);
             return;
         }

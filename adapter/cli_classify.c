@@ -97,14 +97,14 @@ static struct nen_codes *load_codes(const struct args *a, FILE *err)
 }
 
 /* Print the transaction Bundle as JSON or XML. Returns 0 or 2. */
-static int print_bundle(const struct nen_extract *x, const struct nen_result *r, int xml,
-                        FILE *out, FILE *err)
+static int print_bundle(const struct nen_extract *x, const struct nen_result *r,
+                        const struct nen_codes *t, int xml, FILE *out, FILE *err)
 {
     char now[32];
     struct fhir_error ferr = {""};
     if (fhir_instant_format(time(NULL), now, sizeof now) != 0)
         snprintf(now, sizeof now, "1970-01-01T00:00:00Z");
-    struct nen_report_opts o = {now, NENFHIR_VERSION, NULL, NULL, NULL};
+    struct nen_report_opts o = {now, NENFHIR_VERSION, NULL, NULL, NULL, t};
     json_object *b = nen_report_bundle(x, r, &o, &ferr);
     char *text = NULL;
     if (b)
@@ -162,7 +162,7 @@ int cli_classify(int argc, char **argv, FILE *out, FILE *err)
         if (a.summary)
             nen_report_summary(r, print_line, out);
         else
-            rc = print_bundle(x, r, a.xml, out, err);
+            rc = print_bundle(x, r, t, a.xml, out, err);
     }
     free(x);
     free(r);

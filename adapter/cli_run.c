@@ -2,13 +2,16 @@
  * cli_run.c - the daemon's commands: `nenfhir run -c FILE [--debug]`,
  * `nenfhir check-config FILE` (I18: line-precise errors) and
  * `nenfhir dead-letter -c FILE [list | replay KEY | replay --all]` (I9: an
- * operator lists and replays what failed for good).
+ * operator lists and replays what failed for good). Options are read with
+ * getopt_long: an unknown option, a missing value or a word too many is an
+ * error (exit 2), never ignored.
  */
 #include "cli_files.h"
 #include "daemon.h"
 #include "daemon_run.h"
 #include "store.h"
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,44 +36,113 @@ static int load(const char *path, struct run_config *c)
     return 0;
 }
 
-/* -c FILE from argv; NULL when absent. */
-static const char *config_arg(int argc, char **argv, int *debug)
+/* What a command's options said. */
+struct cli_opts {
+    const char *config; /* -c / --config FILE */
+    int debug;          /* --debug (run) */
+    int all;            /* --all (dead-letter replay) */
+    char **pos;         /* the words that are not options */
+    int npos;
+};
+
+enum { CLI_OPT_DEBUG = 1u, CLI_OPT_ALL = 2u };
+enum { CLI_OK = 0, CLI_HELP = 1, CLI_BAD = 2 };
+
+static const char *const cli_usages[] = {
+    "usage: nenfhir run -c FILE [--debug]",
+    "usage: nenfhir check-config FILE   (or -c FILE)",
+    "usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all]"};
+enum { CLI_USAGE_RUN, CLI_USAGE_CHECK, CLI_USAGE_DEAD };
+
+static int cli_bad(int usage, const char *what, const char *arg)
 {
-    const char *path = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-            path = argv[++i];
-        else if (strcmp(argv[i], "--debug") == 0 && debug)
-            *debug = 1;
+    fprintf(stderr, "nenfhir: %s '%s'\n%s\n", what, arg, cli_usages[usage]);
+    return CLI_BAD;
+}
+
+/* The offending word of getopt's last '?' or ':'. */
+static const char *cli_opt_word(char **argv, char *shortbuf)
+{
+    if (optopt) {
+        shortbuf[0] = '-';
+        shortbuf[1] = (char)optopt;
+        shortbuf[2] = '\0';
+        return shortbuf;
     }
-    return path;
+    return argv[optind - 1];
+}
+
+/* argv[0] is the command's name. Options allowed: -c/--config, -h/--help,
+ * and those in `allowed`. Returns CLI_OK, CLI_HELP (usage printed) or
+ * CLI_BAD (message printed). */
+static int cli_options(int argc, char **argv, unsigned allowed, int usage, struct cli_opts *o)
+{
+    static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
+                                          {"debug", no_argument, NULL, 'd'},
+                                          {"all", no_argument, NULL, 'a'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    char sb[3];
+    int ch;
+    memset(o, 0, sizeof *o);
+    optind = 0; /* glibc: start afresh (tests call this more than once) */
+    opterr = 0; /* our messages, not getopt's */
+    while ((ch = getopt_long(argc, argv, ":c:h", longs, NULL)) != -1) {
+        if (ch == 'c')
+            o->config = optarg;
+        else if (ch == 'd' && (allowed & CLI_OPT_DEBUG))
+            o->debug = 1;
+        else if (ch == 'a' && (allowed & CLI_OPT_ALL))
+            o->all = 1;
+        else if (ch == 'h') {
+            printf("%s\n", cli_usages[usage]);
+            return CLI_HELP;
+        } else if (ch == ':')
+            return cli_bad(usage, "option needs a value:", cli_opt_word(argv, sb));
+        else
+            return cli_bad(usage, "unknown option",
+                           ch == '?' ? cli_opt_word(argv, sb) : argv[optind - 1]);
+    }
+    o->pos = argv + optind;
+    o->npos = argc - optind;
+    return CLI_OK;
 }
 
 int cli_run(int argc, char **argv)
 {
-    int debug = 0;
-    const char *path = config_arg(argc, argv, &debug);
-    if (!path) {
-        fprintf(stderr, "usage: nenfhir run -c FILE [--debug]\n");
+    struct cli_opts o;
+    int rc = cli_options(argc, argv, CLI_OPT_DEBUG, CLI_USAGE_RUN, &o);
+    if (rc != CLI_OK)
+        return rc == CLI_HELP ? 0 : 2;
+    if (o.npos > 0)
+        return cli_bad(CLI_USAGE_RUN, "unexpected argument", o.pos[0]);
+    if (!o.config) {
+        fprintf(stderr, "nenfhir: run needs -c FILE\n%s\n", cli_usages[CLI_USAGE_RUN]);
         return 2;
     }
     struct run_config *c = calloc(1, sizeof *c);
-    if (!c || load(path, c) != 0) {
+    if (!c || load(o.config, c) != 0) {
         free(c);
         return 2;
     }
-    if (debug)
+    if (o.debug)
         c->log_verbose = 1;
-    int rc = daemon_run(c);
+    rc = daemon_run(c);
     free(c);
     return rc;
 }
 
 int cli_check_config(int argc, char **argv)
 {
-    const char *path = argc >= 1 ? argv[argc - 1] : NULL;
-    if (!path || strcmp(path, "-c") == 0) {
-        fprintf(stderr, "usage: nenfhir check-config FILE\n");
+    struct cli_opts o;
+    int rc = cli_options(argc, argv, 0, CLI_USAGE_CHECK, &o);
+    if (rc != CLI_OK)
+        return rc == CLI_HELP ? 0 : 2;
+    if (o.npos > (o.config ? 0 : 1))
+        return cli_bad(CLI_USAGE_CHECK, "unexpected argument", o.pos[o.config ? 0 : 1]);
+    const char *path = o.config ? o.config : o.npos ? o.pos[0] : NULL;
+    if (!path) {
+        fprintf(stderr, "%s\n", cli_usages[CLI_USAGE_CHECK]);
         return 2;
     }
     struct run_config *c = calloc(1, sizeof *c);
@@ -94,29 +166,42 @@ static int print_dead(void *ctx, const struct store_job *j)
     return 0;
 }
 
+/* The dead-letter words: [list] | replay KEY | replay --all. Returns 0 with
+ * *verb and *key (NULL for --all) set, or 2 (message printed). */
+static int dead_words(const struct cli_opts *o, const char **verb, const char **key)
+{
+    *verb = o->npos ? o->pos[0] : "list";
+    *key = o->npos > 1 ? o->pos[1] : NULL;
+    int max = strcmp(*verb, "replay") == 0 && !o->all ? 2 : 1;
+    if (strcmp(*verb, "list") != 0 && strcmp(*verb, "replay") != 0)
+        return cli_bad(CLI_USAGE_DEAD, "unknown action", *verb);
+    if (o->npos > max)
+        return cli_bad(CLI_USAGE_DEAD, "unexpected argument", o->pos[max]);
+    if (o->all && strcmp(*verb, "replay") != 0)
+        return cli_bad(CLI_USAGE_DEAD, "--all goes with replay, not", *verb);
+    if (strcmp(*verb, "replay") == 0 && !o->all && !*key) {
+        fprintf(stderr, "nenfhir: replay needs KEY or --all\n%s\n", cli_usages[CLI_USAGE_DEAD]);
+        return 2;
+    }
+    return 0;
+}
+
 int cli_dead_letter(int argc, char **argv)
 {
-    const char *path = config_arg(argc, argv, NULL);
-    const char *verb = NULL, *key = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0) {
-            i++;
-            continue;
-        }
-        if (!verb)
-            verb = argv[i];
-        else if (!key)
-            key = argv[i];
-    }
-    if (!verb)
-        verb = "list";
-    if (!path || (strcmp(verb, "list") != 0 && (strcmp(verb, "replay") != 0 || !key))) {
-        fprintf(stderr, "usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all]\n");
+    struct cli_opts o;
+    const char *verb, *key;
+    int rc = cli_options(argc, argv, CLI_OPT_ALL, CLI_USAGE_DEAD, &o);
+    if (rc != CLI_OK)
+        return rc == CLI_HELP ? 0 : 2;
+    if (dead_words(&o, &verb, &key) != 0)
+        return 2;
+    if (!o.config) {
+        fprintf(stderr, "nenfhir: dead-letter needs -c FILE\n%s\n", cli_usages[CLI_USAGE_DEAD]);
         return 2;
     }
     struct run_config *c = calloc(1, sizeof *c);
     char err[1024];
-    if (!c || run_config_load(path, c, err, sizeof err) != 0) {
+    if (!c || run_config_load(o.config, c, err, sizeof err) != 0) {
         fprintf(stderr, "nenfhir: %s\n", c ? err : "out of memory");
         free(c);
         return 2;
@@ -127,13 +212,12 @@ int cli_dead_letter(int argc, char **argv)
         fprintf(stderr, "nenfhir: %s\n", err);
         return 1;
     }
-    int rc;
     if (strcmp(verb, "list") == 0) {
         rc = store_dead_list(s, print_dead, NULL);
         if (rc >= 0)
             printf("dead letters: %d\n", rc);
     } else {
-        rc = store_dead_replay(s, strcmp(key, "--all") == 0 ? NULL : key, daemon_now_ms());
+        rc = store_dead_replay(s, key, daemon_now_ms());
         if (rc >= 0)
             printf("requeued: %d (a running daemon picks them up within a minute)\n", rc);
     }

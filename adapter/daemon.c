@@ -148,7 +148,8 @@ static int daemon_open(struct daemon *d, char *err, size_t errlen)
             return -1;
     struct fhir_client_opts o = {c->server_base, c->server_ca_file, c->server_client_cert,
                                  c->server_client_key, c->server_token, c->server_timeout_s,
-                                 (size_t)256 * 1024 * 1024, "nenfhir/" NENFHIR_VERSION_STR};
+                                 (size_t)256 * 1024 * 1024, "nenfhir/" NENFHIR_VERSION_STR,
+                                 c->server_insecure_http};
     d->client = fhir_client_new(&o, err, errlen);
     if (!d->client)
         return -1;

@@ -80,7 +80,9 @@ int intake_batch(struct daemon *d, const struct notify_batch *b, int *catchup);
 /* One resource read from the server (catch-up, resolve): inside the caller's
  * store transaction. Returns 0/-1 (store). */
 int intake_resource(struct daemon *d, json_object *res);
-/* "Patient/123" from a reference that may be absolute; 0 ok, -1 not a Patient. */
+/* "Patient/123" from a reference that may be absolute; 0 ok, -1 not a
+ * Patient reference or its id is not a FHIR id ([A-Za-z0-9-.]{1,64}: so
+ * "Patient/1,Patient/2" is no key, and never becomes an OR-search). */
 int intake_patient_key(const char *reference, char *out, size_t len);
 
 /* catchup.c: query the server for changes since the cursor (I3, I4). */
@@ -96,5 +98,10 @@ void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok));
 void pipeline_run_due(struct daemon *d);
 /* 1 if a job for key is in flight. */
 int pipeline_busy(void *d, const char *key);
+/* Delay before the next attempt after `attempts` failed ones: work.backoff
+ * doubled per attempt up to work.backoff_max, +-25% jitter; a Retry-After
+ * of retry_after_s seconds (-1: none) lengthens it, up to
+ * work.retry_after_max. Never overflows, whatever retry_after_s is. */
+int64_t pipeline_retry_delay_ms(const struct run_config *c, int attempts, long retry_after_s);
 
 #endif

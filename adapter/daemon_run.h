@@ -16,7 +16,9 @@
 /* Run until SIGTERM/SIGINT; returns the exit status. */
 int daemon_run(struct run_config *c);
 
-/* `nenfhir run|check-config|dead-letter` (argv after the command name). */
+/* `nenfhir run|check-config|dead-letter`: argv[0] is the command's name
+ * ("run" ...), its options and words follow (read with getopt_long: an
+ * unknown option is an error, exit 2). Return the exit status. */
 int cli_run(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
 int cli_dead_letter(int argc, char **argv);

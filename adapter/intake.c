@@ -8,6 +8,7 @@
  * transaction per notification, committed before the 2xx (I7).
  */
 #include "daemon.h"
+#include "fhir_primitive.h"
 #include "fhir_tree.h"
 #include "nen_extract.h"
 
@@ -26,7 +27,14 @@ int intake_patient_key(const char *reference, char *out, size_t len)
     size_t n = strcspn(id, "/?#");
     if (n == 0 || n > 64 || n + 9 > len)
         return -1;
-    snprintf(out, len, "Patient/%.*s", (int)n, id);
+    if (id[n] == '/' && strncmp(id + n, "/_history/", 10) != 0)
+        return -1; /* "Patient/1/x": not a reference to a Patient */
+    char idbuf[65];
+    memcpy(idbuf, id, n);
+    idbuf[n] = '\0';
+    if (!fhir_id_valid(idbuf))
+        return -1;
+    snprintf(out, len, "Patient/%s", idbuf);
     return 0;
 }
 
@@ -62,8 +70,8 @@ int intake_resource(struct daemon *d, json_object *res)
     char key[STORE_KEY_LEN], ref[STORE_KEY_LEN];
     snprintf(ref, sizeof ref, "%s/%s", type, id);
     if (case_of(res, key, sizeof key) != 0) {
-        LOG_WARN("%s: subject.reference: not a Patient reference; the result belongs to no "
-                 "case and is ignored", ref);
+        LOG_WARN("%s: subject.reference: not a Patient reference with a FHIR id "
+                 "([A-Za-z0-9-.]{1,64}); the result belongs to no case and is ignored", ref);
         return 0;
     }
     if (store_member_set(d->store, ref, key) != 0 ||

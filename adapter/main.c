@@ -38,11 +38,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "classify") == 0)
         return cli_classify(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(argv[1], "run") == 0)
-        return cli_run(argc - 2, argv + 2);
+        return cli_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "check-config") == 0)
-        return cli_check_config(argc - 2, argv + 2);
+        return cli_check_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "dead-letter") == 0)
-        return cli_dead_letter(argc - 2, argv + 2);
+        return cli_dead_letter(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("nenfhir %s\n", NENFHIR_VERSION);
         return 0;

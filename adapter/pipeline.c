@@ -5,9 +5,14 @@
  * the transaction (I14) unless nothing changed (I8). Status moves
  * preliminary -> final -> amended (I11); a case whose inputs are all gone
  * gets its report marked entered-in-error (I6). Failures are retried with
- * exponential backoff and jitter, honouring Retry-After; after
- * work.max_attempts, or at once for a 4xx the server will not change its
- * mind about, the job goes to dead letter with the OperationOutcome (I9).
+ * exponential backoff and jitter, honouring Retry-After up to
+ * work.retry_after_max; after work.max_attempts, or at once for a 4xx the
+ * server will not change its mind about, the job goes to dead letter with
+ * the OperationOutcome (I9). A 404/410 on a search is a failure, never "no
+ * inputs"; a 404/410 on the Patient read counts as "Patient gone" only when
+ * the searches agree (they find no inputs). URLs are built with
+ * fhir_client_url from a case key checked against FHIR's id grammar; a next
+ * link off the configured base fails the run (fhir_client.h).
  * One run per case at a time, up to work.parallel cases at once (I10).
  */
 #include "daemon.h"
@@ -35,7 +40,7 @@ struct pipeline_run {
     long fail_status;
     long retry_after_s;
     char fail[512];
-    int patient_gone;
+    long patient_gone;          /* the Patient read answered 404 or 410 (that status) */
     json_object *docs;          /* array of fetched resources (owned) */
     char report_key[STORE_KEY_LEN + 200];
     struct store_report rep;    /* what this run writes */
@@ -64,8 +69,7 @@ static void run_free(struct pipeline_run *r)
     daemon_kick(d, 0);
 }
 
-/* Delay before attempt n+1: backoff * 2^n, capped, with +-25% jitter. */
-static int64_t backoff_ms(const struct run_config *c, int attempts, long retry_after_s)
+int64_t pipeline_retry_delay_ms(const struct run_config *c, int attempts, long retry_after_s)
 {
     int64_t ms = c->work_backoff_ms;
     for (int i = 0; i < attempts && ms < c->work_backoff_max_ms; i++)
@@ -76,8 +80,16 @@ static int64_t backoff_ms(const struct run_config *c, int attempts, long retry_a
     if (!seed)
         seed = (unsigned)daemon_now_ms();
     ms = ms * 3 / 4 + (ms > 2 ? (int64_t)rand_r(&seed) % (ms / 2 + 1) : 0);
-    if (retry_after_s >= 0 && retry_after_s * 1000 > ms)
-        ms = (int64_t)retry_after_s * 1000;
+    if (retry_after_s >= 0) {
+        /* the client saturates Retry-After (about 68 years): no overflow here */
+        int64_t ra = retry_after_s > FHIR_CLIENT_RETRY_AFTER_MAX
+                         ? (int64_t)FHIR_CLIENT_RETRY_AFTER_MAX * 1000
+                         : (int64_t)retry_after_s * 1000;
+        if (ra > c->work_retry_after_max_ms)
+            ra = c->work_retry_after_max_ms;
+        if (ra > ms)
+            ms = ra;
+    }
     return ms;
 }
 
@@ -99,7 +111,7 @@ static void run_fail(struct pipeline_run *r, long status, long retry_after, cons
         rc = store_job_dead(d->store, &r->job, why, outcome);
         d->stats.dead++;
     } else {
-        int64_t wait = backoff_ms(d->cfg, r->job.attempts, retry_after);
+        int64_t wait = pipeline_retry_delay_ms(d->cfg, r->job.attempts, retry_after);
         LOG_WARN("case %s: %s; attempt %d, next in %lld ms", r->job.key, why,
                  r->job.attempts + 1, (long long)wait);
         rc = store_job_retry(d->store, &r->job, daemon_now_ms() + wait, why);
@@ -237,7 +249,7 @@ static void run_compute(struct pipeline_run *r)
     struct nen_report_opts o = {issued, NENFHIR_VERSION,
                                 d->cfg->performer_ref[0] ? d->cfg->performer_ref : NULL,
                                 d->cfg->performer_display[0] ? d->cfg->performer_display : NULL,
-                                status};
+                                status, d->codes};
     bundle = nen_report_bundle(x, res, &o, &err);
     if (!bundle) {
         free(x), free(res);
@@ -282,12 +294,33 @@ static void on_written(void *ctx, const struct fhir_response *resp)
     run_fail(r, resp->status, resp->retry_after_s, why, oo);
 }
 
-static void fetch(struct pipeline_run *r, const char *url);
+static void fetch(struct pipeline_run *r, const char *url, fhir_client_done_fn cb);
+static void on_fetched(void *ctx, const struct fhir_response *resp);
+
+/* Inputs among the fetched resources (Observation, Condition, not ours). */
+static size_t run_inputs(const struct pipeline_run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < json_object_array_length(r->docs); i++) {
+        json_object *res = json_object_array_get_idx(r->docs, i);
+        const char *t = fhir_resource_type(res);
+        if ((strcmp(t, "Observation") == 0 || strcmp(t, "Condition") == 0) &&
+            !fhir_has_tag(res, NEN_TAG_SYSTEM, NEN_TAG_CODE))
+            n++;
+    }
+    return n;
+}
 
 static void fetch_done(struct pipeline_run *r)
 {
     if (--r->pending > 0)
         return;
+    if (!r->failed && r->patient_gone && run_inputs(r) > 0) {
+        r->failed = 1;
+        snprintf(r->fail, sizeof r->fail,
+                 "reading the case: %s answered HTTP %ld (gone) but %zu input(s) refer to it",
+                 r->job.key, r->patient_gone, run_inputs(r));
+    }
     if (r->failed) {
         run_fail(r, r->fail_status, r->retry_after_s, r->fail, NULL);
         return;
@@ -295,30 +328,50 @@ static void fetch_done(struct pipeline_run *r)
     run_compute(r);
 }
 
-static void on_fetched(void *ctx, const struct fhir_response *resp)
+/* A failed read: the run is retried (the server may recover). */
+static void fetch_failed(struct pipeline_run *r, const struct fhir_response *resp,
+                         const char *what)
+{
+    r->failed = 1;
+    r->fail_status = resp->status;
+    r->retry_after_s = resp->retry_after_s;
+    if (resp->status)
+        snprintf(r->fail, sizeof r->fail, "reading the case: HTTP %ld%s", resp->status, what);
+    else
+        snprintf(r->fail, sizeof r->fail, "reading the case: %s", resp->error);
+    if (permanent(resp->status))
+        r->fail_status = 0; /* a failed read is retried: the server may recover */
+}
+
+/* The Patient read: 404/410 is "gone" if the searches agree (fetch_done). */
+static void on_patient(void *ctx, const struct fhir_response *resp)
 {
     struct pipeline_run *r = ctx;
     if (resp->status == 404 || resp->status == 410) {
-        r->patient_gone = 1; /* the Patient read: the searches find nothing either */
+        r->patient_gone = resp->status;
         fetch_done(r);
         return;
     }
+    on_fetched(ctx, resp);
+}
+
+/* A search page: its entries are the case's resources; its next link is
+ * followed. 404/410 here is a failure, never "no inputs". */
+static void on_fetched(void *ctx, const struct fhir_response *resp)
+{
+    struct pipeline_run *r = ctx;
     struct fhir_error err = {{0}};
     json_object *o = resp->status == 200 ? fhir_json_parse(resp->body, resp->len,
                                                            &fhir_limits_default, r->job.key, &err)
                                          : NULL;
     if (!o) {
-        r->failed = 1;
-        r->fail_status = resp->status;
-        r->retry_after_s = resp->retry_after_s;
-        if (resp->status == 200)
+        if (resp->status == 200) {
+            fetch_failed(r, resp, "");
             snprintf(r->fail, sizeof r->fail, "reading the case: %.400s", err.msg);
-        else if (resp->status)
-            snprintf(r->fail, sizeof r->fail, "reading the case: HTTP %ld", resp->status);
-        else
-            snprintf(r->fail, sizeof r->fail, "reading the case: %s", resp->error);
-        if (permanent(resp->status))
-            r->fail_status = 0; /* a failed read is retried: the server may recover */
+        } else {
+            fetch_failed(r, resp, resp->status == 404 || resp->status == 410
+                                      ? " (not found: not taken as 'no inputs')" : "");
+        }
         fetch_done(r);
         return;
     }
@@ -334,19 +387,52 @@ static void on_fetched(void *ctx, const struct fhir_response *resp)
             json_object_array_add(r->docs, json_object_get(e));
     }
     if (next && !r->failed)
-        fetch(r, next);
+        fetch(r, next, on_fetched);
     json_object_put(o);
     fetch_done(r);
 }
 
-static void fetch(struct pipeline_run *r, const char *url)
+/* Start one read; a refused URL (a next link off the base) fails the run. */
+static void fetch(struct pipeline_run *r, const char *url, fhir_client_done_fn cb)
 {
-    if (fhir_client_request(r->d->client, "GET", url, NULL, 0, NULL, on_fetched, r) != 0) {
+    int rc = fhir_client_request(r->d->client, "GET", url, NULL, 0, NULL, cb, r);
+    if (rc != 0) {
         r->failed = 1;
-        snprintf(r->fail, sizeof r->fail, "out of memory");
+        r->fail_status = 0;
+        snprintf(r->fail, sizeof r->fail, "reading the case: %s%.400s",
+                 rc == FHIR_CLIENT_EURL ? "the server's link " : "",
+                 fhir_client_error(r->d->client));
         return;
     }
     r->pending++;
+}
+
+/* The case's reads: the Patient, and its Observations, Conditions and
+ * Specimens (subject=KEY, the key checked by fhir_client_url's id rule). */
+static int run_fetch_all(struct pipeline_run *r)
+{
+    static const char *const searches[] = {"Observation", "Condition", "Specimen"};
+    char err[700];
+    char *url = fhir_client_url(r->d->client, r->job.key, NULL, 0, err, sizeof err);
+    if (!url) {
+        snprintf(r->fail, sizeof r->fail, "case key %.160s cannot be read: %.300s", r->job.key,
+                 err);
+        return -1;
+    }
+    fetch(r, url, on_patient);
+    free(url);
+    for (size_t i = 0; i < 3 && !r->failed; i++) {
+        const char *const params[] = {"subject", r->job.key, "_count", "200"};
+        url = fhir_client_url(r->d->client, searches[i], params, 2, err, sizeof err);
+        if (!url) {
+            r->failed = 1;
+            snprintf(r->fail, sizeof r->fail, "reading the case: %.400s", err);
+            break;
+        }
+        fetch(r, url, on_fetched);
+        free(url);
+    }
+    return 0;
 }
 
 static void run_start(struct daemon *d, const struct store_job *j)
@@ -365,13 +451,10 @@ static void run_start(struct daemon *d, const struct store_job *j)
     r->next = d->running;
     d->running = r;
     d->nrunning++;
-    char url[STORE_KEY_LEN + 64];
     r->pending = 1; /* held until all fetches are started */
-    fetch(r, j->key);
-    static const char *const searches[] = {"Observation", "Condition", "Specimen"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(url, sizeof url, "%s?subject=%.159s&_count=200", searches[i], j->key);
-        fetch(r, url);
+    if (run_fetch_all(r) != 0) {
+        run_fail(r, 400, -1, r->fail, NULL); /* a bad key: dead letter at once */
+        return;
     }
     fetch_done(r);
 }

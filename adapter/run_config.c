@@ -3,13 +3,20 @@
  * (run_config.h). A table of the known keys drives the parser; after the
  * file come the whole-file checks, relative paths resolved against the
  * config file's directory, the files checked for readability and the secret
- * files read. Needs only libc; the first problem found is the error.
+ * files read. The server's base URL is checked by the FHIR client's rules
+ * (fhir_client_check_base: curl's URL parser) and dates by FHIR's
+ * (fhir_primitive.h); the rest needs only libc. The first problem found is
+ * the error.
  */
 #include "run_config.h"
+
+#include "fhir_client.h"
+#include "fhir_primitive.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +52,7 @@ struct run_choice {
 };
 
 #define RUN_NONEMPTY 1u /* an empty value is an error (numbers, enums and paths of RK_MAP too) */
+#define RUN_HASH_OK 2u  /* free text: " #" in the value is text, not a comment */
 
 struct run_key {
     const char *section, *name;
@@ -108,17 +116,20 @@ static const struct run_key run_keys[] = {
     {"poll", "overlap", RK_INT, RUN_FIELD(poll_overlap_s), .min = 0, .max = 86400},
     {"poll", "count", RK_INT, RUN_FIELD(poll_count), .min = 1, .max = 1000},
     {"poll", "catchup_interval", RK_INT, RUN_FIELD(catchup_interval_s), .min = 1, .max = 86400},
+    {"poll", "catchup_since", RK_STR, RUN_FIELD(catchup_since)},
 
     {"work", "parallel", RK_INT, RUN_FIELD(work_parallel), .min = 1, .max = 256},
     {"work", "max_attempts", RK_INT, RUN_FIELD(work_max_attempts), .min = 1, .max = 1000},
     {"work", "backoff", RK_MS, RUN_FIELD(work_backoff_ms), .min = 1, .max = 3600000},
     {"work", "backoff_max", RK_MS, RUN_FIELD(work_backoff_max_ms), .min = 1, .max = 86400000},
     {"work", "settle", RK_MS, RUN_FIELD(work_settle_ms), .min = 0, .max = 600000},
+    {"work", "retry_after_max", RK_MS, RUN_FIELD(work_retry_after_max_ms), .min = 0,
+     .max = 86400000},
 
     {"store", "path", RK_PATH, RUN_FIELD(store_path), .flags = RUN_NONEMPTY},
 
     {"report", "performer", RK_STR, RUN_FIELD(performer_ref)},
-    {"report", "performer_display", RK_STR, RUN_FIELD(performer_display)},
+    {"report", "performer_display", RK_STR, RUN_FIELD(performer_display), .flags = RUN_HASH_OK},
 
     {"codes", "map", RK_MAP, RUN_FIELD(map[0])},
 
@@ -216,6 +227,7 @@ void run_config_defaults(struct run_config *c)
     c->work_backoff_ms = 1000;
     c->work_backoff_max_ms = 300000;
     c->work_settle_ms = 2000;
+    c->work_retry_after_max_ms = 300000;
     snprintf(c->store_path, sizeof c->store_path, "nenfhir.db");
     c->log_verbose = 0;
 }
@@ -235,17 +247,32 @@ const char *run_mode_name(enum run_mode m)
 
 /* ---- values ---- */
 
-/* Leading decimal digits of s into *v (saturating above 2^62); *end after
- * them. Returns 0, or -1 if there is no digit. */
+/* The decimal number at the start of s (digits only: no sign, no blank)
+ * into *v, *end after it (strtoll, errno checked). Returns 0; 1 when it is
+ * too large for a long long (then *v = LLONG_MAX, out of every key's range);
+ * -1 when s does not start with a digit. */
 static int run_digits(const char *s, long long *v, const char **end)
 {
-    long long n = 0;
-    const char *q = s;
-    for (; *q >= '0' && *q <= '9'; q++)
-        n = n > (1LL << 62) / 10 ? (1LL << 62) : n * 10 + (*q - '0');
+    *end = s;
+    *v = 0;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    char *e;
+    errno = 0;
+    long long n = strtoll(s, &e, 10);
+    *end = e;
+    if (errno == ERANGE) {
+        *v = LLONG_MAX;
+        return 1;
+    }
     *v = n;
-    *end = q;
-    return q == s ? -1 : 0;
+    return 0;
+}
+
+/* v * factor, saturated at LLONG_MAX (v >= 0, factor > 0). */
+static long long run_scale(long long v, long long factor)
+{
+    return v > LLONG_MAX / factor ? LLONG_MAX : v * factor;
 }
 
 static int run_range(struct run_parse *p, int line, const struct run_key *k, const char *value,
@@ -261,7 +288,7 @@ static int run_set_int(struct run_parse *p, int line, const struct run_key *k, c
 {
     long long v;
     const char *end;
-    if (run_digits(value, &v, &end) != 0 || *end != '\0')
+    if (run_digits(value, &v, &end) < 0 || *end != '\0')
         return run_fail(p, line, "%s.%s: '%s' is not a whole number (expected %lld-%lld)",
                         k->section, k->name, value, k->min, k->max);
     if (run_range(p, line, k, value, v, "") != 0)
@@ -274,9 +301,9 @@ static int run_set_ms(struct run_parse *p, int line, const struct run_key *k, co
 {
     long long v;
     const char *end;
-    int ok = run_digits(value, &v, &end) == 0;
+    int ok = run_digits(value, &v, &end) >= 0;
     if (ok && strcmp(end, "s") == 0)
-        v *= 1000; /* v <= 2^62 / 10 * 10: no overflow below 2^63 */
+        v = run_scale(v, 1000);
     else if (ok && *end != '\0' && strcmp(end, "ms") != 0)
         ok = 0;
     if (!ok)
@@ -293,11 +320,11 @@ static int run_set_size(struct run_parse *p, int line, const struct run_key *k, 
 {
     long long v;
     const char *end;
-    int ok = run_digits(value, &v, &end) == 0;
+    int ok = run_digits(value, &v, &end) >= 0;
     if (ok && (strcmp(end, "K") == 0 || strcmp(end, "k") == 0))
-        v = v > (1LL << 52) ? (1LL << 62) : v * 1024;
+        v = run_scale(v, 1024);
     else if (ok && (strcmp(end, "M") == 0 || strcmp(end, "m") == 0))
-        v = v > (1LL << 42) ? (1LL << 62) : v * 1024 * 1024;
+        v = run_scale(v, 1024 * 1024);
     else if (ok && *end != '\0')
         ok = 0;
     if (!ok)
@@ -391,8 +418,22 @@ static int run_needs_value(const struct run_key *k)
                                           k->kind == RK_SECRET || k->kind == RK_PATH);
 }
 
+/* A '#' that starts a comment in value: at its start or after a blank. */
+static const char *run_inline_comment(const char *value)
+{
+    for (const char *h = strchr(value, '#'); h; h = strchr(h + 1, '#'))
+        if (h == value || isspace((unsigned char)h[-1]))
+            return h;
+    return NULL;
+}
+
 static int run_set(struct run_parse *p, int line, const struct run_key *k, const char *value)
 {
+    if (!(k->flags & RUN_HASH_OK) && run_inline_comment(value))
+        return run_fail(p, line,
+                        "%s.%s: '%s' has a comment after the value; comments go on a line of "
+                        "their own, starting with '#'",
+                        k->section, k->name, value);
     if (*value == '\0' && run_needs_value(k))
         return run_fail(p, line, "%s.%s: empty value", k->section, k->name);
     switch (k->kind) {
@@ -516,6 +557,17 @@ static int run_has_scheme(const char *url, const char *scheme)
     return strncasecmp(url, scheme, strlen(scheme)) == 0;
 }
 
+/* The base as the FHIR client will take it (curl's URL parser: no user
+ * part such as https://127.0.0.1:80@other.host/, no query or fragment). */
+static int run_check_base_url(struct run_parse *p, int line)
+{
+    char why[900];
+    if (fhir_client_check_base(p->c->server_base, p->c->server_insecure_http, why,
+                               sizeof why) != 0)
+        return run_fail(p, line, "server.base: %s", why);
+    return 0;
+}
+
 static int run_check_base(struct run_parse *p)
 {
     char *base = p->c->server_base;
@@ -532,7 +584,7 @@ static int run_check_base(struct run_parse *p)
     while (n > (size_t)(host - base) + hn && base[n - 1] == '/')
         base[--n] = '\0'; /* no trailing '/' */
     if (https)
-        return 0;
+        return run_check_base_url(p, line);
     if (!p->c->server_insecure_http)
         return run_fail(p, line,
                         "server.base: http:// needs server.insecure_http = yes (loopback only); "
@@ -542,7 +594,7 @@ static int run_check_base(struct run_parse *p)
                         "server.base: http:// is allowed only to a loopback host "
                         "(127.0.0.1, localhost or [::1]), not %.*s",
                         (int)hn, host);
-    return 0;
+    return run_check_base_url(p, line);
 }
 
 static int run_check_endpoint(struct run_parse *p)
@@ -611,6 +663,18 @@ static int run_check_listen(struct run_parse *p)
                             run_mode_name(c->mode));
     }
     return run_check_pair(p, "listen", "cert", c->listen_cert, "key", c->listen_key);
+}
+
+static int run_check_since(struct run_parse *p)
+{
+    int64_t ms;
+    const char *v = p->c->catchup_since;
+    if (v[0] == '\0' || fhir_datetime_parse_ms(v, &ms) == 0)
+        return 0;
+    return run_fail(p, run_line_of(p, "poll", "catchup_since"),
+                    "poll.catchup_since: '%s' is not a FHIR date or dateTime (e.g. 2026-01-01 or "
+                    "2026-01-01T00:00:00Z)",
+                    v);
 }
 
 static int run_check_work(struct run_parse *p)
@@ -810,7 +874,7 @@ static int run_check(struct run_parse *p)
     if (run_check_base(p) != 0 || run_check_endpoint(p) != 0 || run_check_listen(p) != 0 ||
         run_check_pair(p, "server", "client_cert", c->server_client_cert, "client_key",
                        c->server_client_key) != 0 ||
-        run_check_work(p) != 0)
+        run_check_work(p) != 0 || run_check_since(p) != 0)
         return -1;
     return run_files(p);
 }

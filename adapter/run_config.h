@@ -7,6 +7,10 @@
  *   [section]
  *   key = value
  *
+ * A comment is a line of its own: a '#' at the start of a value or after a
+ * blank in it is refused (it would silently become part of the value),
+ * except in report.performer_display (free text). Numbers are decimal
+ * digits, range-checked per key without overflow.
  * Every key is known; an unknown section or key, a bad number, a missing
  * required key or an unreadable secret file is an error "FILE:LINE: message"
  * (line 0 for problems of the whole file, e.g. a missing required key).
@@ -70,6 +74,8 @@ struct run_config {
     int poll_overlap_s;                 /* overlap window; default 300 */
     int poll_count;                     /* _count per page; default 100 */
     int catchup_interval_s;             /* subscription modes: safety-net catch-up; default 300 */
+    char catchup_since[40];             /* first start (no cursor): catch up from this FHIR
+                                           date/dateTime; "" (default) = from now (I4) */
 
     /* [work]: the queue (I7, I9, I10) */
     int work_parallel;                  /* cases in flight at once; default 4 */
@@ -77,6 +83,8 @@ struct run_config {
     int work_backoff_ms;                /* first retry delay; default 1000 */
     int work_backoff_max_ms;            /* cap; default 300000 */
     int work_settle_ms;                 /* wait for more inputs of a case; default 2000 */
+    int work_retry_after_max_ms;        /* longest wait a server's Retry-After may ask for;
+                                           default 300000 (I9) */
 
     /* [store] */
     char store_path[RUN_PATH_LEN];      /* SQLite database; default nenfhir.db */

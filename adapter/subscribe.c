@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "fhir_build.h"
 #include "fhir_json.h"
+#include "fhir_primitive.h"
 #include "fhir_tree.h"
 #include "nen_extract.h"
 
@@ -209,10 +210,24 @@ static void sub_add_op(struct sub_ensure *e, const char *method, const char *url
     e->body[e->nops++] = body;
 }
 
+/* Found entries whose id is no FHIR id: never put in a URL (marked used). */
+static void sub_skip_bad_ids(struct sub_ensure *e, int *used, size_t n)
+{
+    for (size_t i = 0; i < n && i < 64; i++) {
+        json_object *have = fhir_member(fhir_item(e->found, "entry", i), "resource");
+        if (fhir_id_valid(fhir_resource_id(have)))
+            continue;
+        LOG_WARN("a Subscription with id '%.80s' is not a FHIR id: left alone",
+                 fhir_resource_id(have));
+        used[i] = 1;
+    }
+}
+
 static void sub_plan(struct sub_ensure *e)
 {
     int used[64] = {0};
     size_t n = fhir_count(e->found, "entry");
+    sub_skip_bad_ids(e, used, n);
     for (int w = 0; w < e->nwant; w++) {
         int match = -1;
         for (size_t i = 0; i < n && i < 64 && match < 0; i++)
@@ -293,14 +308,19 @@ static void sub_next(struct sub_ensure *e)
     }
     int i = e->step++;
     char *body = fhir_json_write(e->body[i], 0);
-    if (!body || fhir_client_request(e->d->client, e->method[i], e->url[i], body, strlen(body),
-                                     "application/fhir+json", on_op, e) != 0) {
+    if (!body) {
         LOG_ERROR("subscription: out of memory");
-        free(body);
         sub_finish(e);
         return;
     }
+    int rc = fhir_client_request(e->d->client, e->method[i], e->url[i], body, strlen(body),
+                                 "application/fhir+json", on_op, e);
     free(body);
+    if (rc != 0) {
+        LOG_ERROR("subscription: %s %s: %s", e->method[i], e->url[i],
+                  fhir_client_error(e->d->client));
+        sub_finish(e);
+    }
 }
 
 static void on_found(void *ctx, const struct fhir_response *r)
@@ -337,9 +357,18 @@ void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
         sub_finish(e);
         return;
     }
-    char url[300];
-    snprintf(url, sizeof url, "Subscription?_tag=%s%%7C%s&_count=50", NEN_TAG_SYSTEM,
-             SUB_TAG_CODE);
-    if (fhir_client_request(d->client, "GET", url, NULL, 0, NULL, on_found, e) != 0)
+    char err[700];
+    const char *const params[] = {"_tag", NEN_TAG_SYSTEM "|" SUB_TAG_CODE, "_count", "50"};
+    char *url = fhir_client_url(d->client, "Subscription", params, 2, err, sizeof err);
+    if (!url) {
+        LOG_ERROR("subscription: %s", err);
         sub_finish(e);
+        return;
+    }
+    int rc = fhir_client_request(d->client, "GET", url, NULL, 0, NULL, on_found, e);
+    free(url);
+    if (rc != 0) {
+        LOG_ERROR("subscription: %s", fhir_client_error(d->client));
+        sub_finish(e);
+    }
 }

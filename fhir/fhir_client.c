@@ -1,19 +1,34 @@
 /*
  * fhir_client.c - the FHIR REST client on libcurl multi (fhir_client.h).
- * Owns the CURLM and one struct fhir_req per transfer (easy handle, headers,
- * body copy, response buffer); a request is freed right after its callback.
+ * Owns the CURLM, the parsed base (its origin: scheme, host, port, path) and
+ * one struct fhir_req per transfer (easy handle, headers, body copy, response
+ * buffer); a request is freed right after its callback. Every URL goes
+ * through curl's URL API (CURLU): built by fhir_client_url, or parsed and
+ * checked against the base's origin before a request is started.
  */
 #include "fhir_client.h"
+#include "fhir_primitive.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* Scheme, host, port (the default one filled in) and path (no trailing '/')
+ * of a URL, as curl parsed them; each malloc'd. */
+struct fhir_origin {
+    char *scheme, *host, *port, *path;
+};
+
 struct fhir_client {
     CURLM *multi;
     char *base;
+    CURLU *base_url;       /* the base, parsed */
+    struct fhir_origin origin;
+    char err[640];         /* why the last request was refused */
     char *ca_file, *client_cert, *client_key;
     char *auth_header;     /* "Authorization: Bearer ..." or NULL */
     char *user_agent;
@@ -36,6 +51,8 @@ struct fhir_req {
     char *resp;            /* response buffer, owned */
     size_t resp_len, resp_cap;
     int too_big;
+    int retry_after_seen;     /* a Retry-After header came with this response */
+    int retry_after_overflow; /* ... as a number too large for curl (it reads 0) */
     struct fhir_response r;
     char errbuf[CURL_ERROR_SIZE];
     fhir_client_done_fn cb;
@@ -45,6 +62,325 @@ struct fhir_req {
 static char *dup_or_null(const char *s)
 {
     return (s && *s) ? strdup(s) : NULL;
+}
+
+/* ---- URLs (curl's URL API) ---- */
+
+/* A part of u, malloc'd ("" when absent); NULL when out of memory. */
+static char *url_part(CURLU *u, CURLUPart part, unsigned flags)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, part, &v, flags);
+    if (rc == CURLUE_OUT_OF_MEMORY)
+        return NULL;
+    char *out = strdup(rc == CURLUE_OK && v ? v : "");
+    curl_free(v);
+    return out;
+}
+
+/* Whether u has the part (user, password, options, query, fragment); when
+ * in doubt (another error than "no such part"), it has. */
+static int url_has(CURLU *u, CURLUPart part, CURLUcode absent)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, part, &v, 0);
+    curl_free(v);
+    return rc != absent;
+}
+
+static int url_has_login(CURLU *u)
+{
+    return url_has(u, CURLUPART_USER, CURLUE_NO_USER) ||
+           url_has(u, CURLUPART_PASSWORD, CURLUE_NO_PASSWORD) ||
+           url_has(u, CURLUPART_OPTIONS, CURLUE_NO_OPTIONS);
+}
+
+/* Parse an absolute URL; 0, or -1 with err set. Caller frees *out. */
+static int url_parse(const char *url, CURLU **out, char *err, size_t errlen)
+{
+    CURLU *u = curl_url();
+    if (!u) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (rc != CURLUE_OK) {
+        snprintf(err, errlen, "'%.300s' is not a valid URL (%s)", url, curl_url_strerror(rc));
+        curl_url_cleanup(u);
+        return -1;
+    }
+    *out = u;
+    return 0;
+}
+
+static void origin_free(struct fhir_origin *o)
+{
+    free(o->scheme);
+    free(o->host);
+    free(o->port);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+/* The origin of u; 0, or -1 when out of memory. */
+static int origin_of(CURLU *u, struct fhir_origin *o)
+{
+    o->scheme = url_part(u, CURLUPART_SCHEME, 0);
+    o->host = url_part(u, CURLUPART_HOST, 0);
+    o->port = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    o->path = url_part(u, CURLUPART_PATH, 0);
+    if (!o->scheme || !o->host || !o->port || !o->path) {
+        origin_free(o);
+        return -1;
+    }
+    size_t n = strlen(o->path);
+    while (n > 0 && o->path[n - 1] == '/')
+        o->path[--n] = '\0';
+    return 0;
+}
+
+static int host_is_loopback(const char *h)
+{
+    return strcmp(h, "127.0.0.1") == 0 || strcasecmp(h, "localhost") == 0 ||
+           strcmp(h, "[::1]") == 0;
+}
+
+/* The checks of fhir_client_check_base on a parsed base. */
+static int base_check_parsed(CURLU *u, const char *base, int allow_http, char *err, size_t errlen)
+{
+    struct fhir_origin o = {0};
+    if (origin_of(u, &o) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = -1, http = strcmp(o.scheme, "http") == 0;
+    if (url_has_login(u))
+        snprintf(err, errlen,
+                 "'%.300s' has a user part (before '@'), which would send the requests to %.100s: "
+                 "refused",
+                 base, o.host);
+    else if (url_has(u, CURLUPART_QUERY, CURLUE_NO_QUERY) ||
+             url_has(u, CURLUPART_FRAGMENT, CURLUE_NO_FRAGMENT))
+        snprintf(err, errlen, "'%.300s' has a query or fragment; a base has neither", base);
+    else if (o.host[0] == '\0')
+        snprintf(err, errlen, "'%.300s' has no host", base);
+    else if (strcmp(o.scheme, "https") != 0 && !(http && allow_http))
+        snprintf(err, errlen, "'%.300s' must start with https://", base);
+    else if (http && !host_is_loopback(o.host))
+        snprintf(err, errlen,
+                 "'%.300s': http:// is allowed only to a loopback host (127.0.0.1, localhost or "
+                 "[::1]), not %.100s",
+                 base, o.host);
+    else
+        rc = 0;
+    origin_free(&o);
+    return rc;
+}
+
+int fhir_client_check_base(const char *base, int allow_http, char *err, size_t errlen)
+{
+    CURLU *u;
+    if (url_parse(base ? base : "", &u, err, errlen) != 0)
+        return -1;
+    int rc = base_check_parsed(u, base, allow_http, err, errlen);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* One path segment: a FHIR id other than "." and "..", or '_'/'$' + letters. */
+static int path_segment_ok(const char *s, size_t n)
+{
+    char seg[65];
+    if (n == 0 || n >= sizeof seg)
+        return 0;
+    memcpy(seg, s, n);
+    seg[n] = '\0';
+    if (seg[0] == '_' || seg[0] == '$') {
+        for (size_t i = 1; i < n; i++)
+            if (!isalpha((unsigned char)seg[i]))
+                return 0;
+        return n > 1;
+    }
+    return fhir_id_valid(seg) && strcmp(seg, ".") != 0 && strcmp(seg, "..") != 0;
+}
+
+/* path: "" or segments joined by '/'; 0, or -1 with err set. */
+static int path_check(const char *path, char *err, size_t errlen)
+{
+    if (*path == '\0')
+        return 0;
+    for (const char *p = path;;) {
+        size_t n = strcspn(p, "/");
+        if (!path_segment_ok(p, n)) {
+            snprintf(err, errlen,
+                     "'%.200s' is not a FHIR path (segments: resource types and ids of "
+                     "[A-Za-z0-9-.], at most 64 characters): not requested",
+                     path);
+            return -1;
+        }
+        if (p[n] == '\0')
+            return 0;
+        p += n + 1;
+    }
+}
+
+/* A query parameter name: [A-Za-z0-9_:.-]+. */
+static int param_name_ok(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_:.-", *s))
+            return 0;
+    return 1;
+}
+
+/* Append name=value to u's query, the value escaped; 0 or -1 (err set). */
+static int url_add_param(CURLU *u, const char *name, const char *value, char *err, size_t errlen)
+{
+    if (!param_name_ok(name) || !value) {
+        snprintf(err, errlen, "bad query parameter name '%.60s'", name ? name : "(null)");
+        return -1;
+    }
+    size_t n = strlen(name) + strlen(value) + 2;
+    char *nv = malloc(n);
+    if (!nv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(nv, name, strlen(name));
+    nv[strlen(name)] = '=';
+    memcpy(nv + strlen(name) + 1, value, strlen(value) + 1);
+    CURLUcode rc = curl_url_set(u, CURLUPART_QUERY, nv, CURLU_APPENDQUERY | CURLU_URLENCODE);
+    free(nv);
+    if (rc != CURLUE_OK) {
+        snprintf(err, errlen, "query parameter %s: %s", name, curl_url_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* The base's path + "/" + path, malloc'd ("/" alone for an empty result). */
+static char *join_path(const char *base_path, const char *path)
+{
+    size_t bn = strlen(base_path), pn = strlen(path);
+    char *full = malloc(bn + pn + 3);
+    if (!full)
+        return NULL;
+    memcpy(full, base_path, bn);
+    full[bn] = '/';
+    memcpy(full + bn + 1, path, pn + 1);
+    if (pn == 0 && bn > 0)
+        full[bn] = '\0'; /* the base itself, as configured */
+    return full;
+}
+
+/* The whole URL of u, malloc'd; NULL with err set. */
+static char *url_string(CURLU *u, char *err, size_t errlen)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, CURLUPART_URL, &v, 0);
+    char *out = rc == CURLUE_OK ? strdup(v) : NULL;
+    curl_free(v);
+    if (!out)
+        snprintf(err, errlen, "%s",
+                 rc == CURLUE_OK ? "out of memory" : curl_url_strerror(rc));
+    return out;
+}
+
+char *fhir_client_url(const struct fhir_client *c, const char *path, const char *const *params,
+                      size_t nparams, char *err, size_t errlen)
+{
+    if (!path || path_check(path, err, errlen) != 0)
+        return NULL;
+    char *full = join_path(c->origin.path, path);
+    CURLU *u = full ? curl_url_dup(c->base_url) : NULL;
+    char *out = NULL;
+    if (!u)
+        snprintf(err, errlen, "out of memory");
+    else if (curl_url_set(u, CURLUPART_PATH, full, 0) != CURLUE_OK)
+        snprintf(err, errlen, "path '%.200s' refused by the URL parser", path);
+    else {
+        size_t i = 0;
+        while (i < nparams && url_add_param(u, params[2 * i], params[2 * i + 1], err, errlen) == 0)
+            i++;
+        if (i == nparams)
+            out = url_string(u, err, errlen);
+    }
+    curl_url_cleanup(u);
+    free(full);
+    return out;
+}
+
+/* 1 if url starts with a scheme ("https:", "http:", "ftp:" ...). */
+static int url_is_absolute(const char *url)
+{
+    if (!isalpha((unsigned char)url[0]))
+        return 0;
+    size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    return url[n] == ':';
+}
+
+/* Whether the parsed u may receive this client's requests (and token). */
+static int origin_allows(const struct fhir_client *c, CURLU *u, const char *url, char *err,
+                         size_t errlen)
+{
+    struct fhir_origin o = {0};
+    if (origin_of(u, &o) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return FHIR_CLIENT_ENOMEM;
+    }
+    const struct fhir_origin *b = &c->origin;
+    size_t bn = strlen(b->path);
+    int ok = !url_has_login(u) && strcmp(o.scheme, b->scheme) == 0 &&
+             strcasecmp(o.host, b->host) == 0 && strcmp(o.port, b->port) == 0 &&
+             strncmp(o.path, b->path, bn) == 0 && (o.path[bn] == '\0' || o.path[bn] == '/');
+    origin_free(&o);
+    if (ok)
+        return 0;
+    snprintf(err, errlen,
+             "'%.300s' is not under the configured base %.200s (scheme, host, port and path "
+             "must match, no user part): not requested, no credentials sent",
+             url, c->base);
+    return FHIR_CLIENT_EURL;
+}
+
+/* The URL to request for url (absolute and allowed, or relative): malloc'd,
+ * or NULL with *code and err set. */
+static char *request_url(const struct fhir_client *c, const char *url, int *code, char *err,
+                         size_t errlen)
+{
+    *code = FHIR_CLIENT_EURL;
+    if (!url_is_absolute(url)) {
+        char *out = fhir_client_url(c, url, NULL, 0, err, errlen);
+        if (!out && strcmp(err, "out of memory") == 0)
+            *code = FHIR_CLIENT_ENOMEM;
+        return out;
+    }
+    CURLU *u;
+    if (url_parse(url, &u, err, errlen) != 0) {
+        size_t n = strlen(err);
+        if (n < errlen)
+            snprintf(err + n, errlen - n, ": not requested");
+        return NULL;
+    }
+    char *out = NULL;
+    *code = origin_allows(c, u, url, err, errlen);
+    if (*code == 0) {
+        out = url_string(u, err, errlen);
+        *code = out ? 0 : FHIR_CLIENT_ENOMEM;
+    }
+    curl_url_cleanup(u);
+    return out;
+}
+
+int fhir_client_url_allowed(const struct fhir_client *c, const char *url, char *err, size_t errlen)
+{
+    int code;
+    char *u = request_url(c, url, &code, err, errlen);
+    int rc = u ? 0 : code;
+    free(u);
+    return rc;
 }
 
 static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *sockp)
@@ -74,6 +410,45 @@ static int curl_timer_cb(CURLM *m, long ms, void *userp)
     return 0;
 }
 
+/* The base, parsed and checked, into c (base without trailing '/'). */
+static int client_set_base(struct fhir_client *c, const struct fhir_client_opts *o, char *err,
+                           size_t errlen)
+{
+    if (fhir_client_check_base(o->base, o->allow_http, err, errlen) != 0)
+        return -1;
+    c->base = strdup(o->base);
+    if (!c->base || url_parse(c->base, &c->base_url, err, errlen) != 0 ||
+        origin_of(c->base_url, &c->origin) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t bl = strlen(c->base);
+    while (bl > 0 && c->base[bl - 1] == '/')
+        c->base[--bl] = '\0';
+    return 0;
+}
+
+/* Copies of the TLS files, token and user agent; 0 or -1 (out of memory). */
+static int client_set_strings(struct fhir_client *c, const struct fhir_client_opts *o)
+{
+    c->ca_file = dup_or_null(o->ca_file);
+    c->client_cert = dup_or_null(o->client_cert);
+    c->client_key = dup_or_null(o->client_key);
+    c->user_agent = strdup(o->user_agent ? o->user_agent : "nenfhir");
+    if (!c->user_agent || (o->ca_file && *o->ca_file && !c->ca_file) ||
+        (o->client_cert && *o->client_cert && !c->client_cert) ||
+        (o->client_key && *o->client_key && !c->client_key))
+        return -1;
+    if (o->token && *o->token) {
+        size_t n = strlen(o->token) + 32;
+        c->auth_header = malloc(n);
+        if (!c->auth_header)
+            return -1;
+        snprintf(c->auth_header, n, "Authorization: Bearer %s", o->token);
+    }
+    return 0;
+}
+
 struct fhir_client *fhir_client_new(const struct fhir_client_opts *o, char *err, size_t errlen)
 {
     static int global_done;
@@ -89,33 +464,18 @@ struct fhir_client *fhir_client_new(const struct fhir_client_opts *o, char *err,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    if (client_set_base(c, o, err, errlen) != 0) {
+        fhir_client_free(c);
+        return NULL;
+    }
     c->multi = curl_multi_init();
-    c->base = strdup(o->base ? o->base : "");
-    c->ca_file = dup_or_null(o->ca_file);
-    c->client_cert = dup_or_null(o->client_cert);
-    c->client_key = dup_or_null(o->client_key);
-    c->user_agent = strdup(o->user_agent ? o->user_agent : "nenfhir");
     c->timeout_s = o->timeout_s > 0 ? o->timeout_s : 30;
     c->max_body = o->max_body ? o->max_body : (size_t)64 * 1024 * 1024;
-    int oom = !c->multi || !c->base || !c->user_agent || (o->ca_file && *o->ca_file && !c->ca_file) ||
-              (o->client_cert && *o->client_cert && !c->client_cert) ||
-              (o->client_key && *o->client_key && !c->client_key);
-    if (!oom && o->token && *o->token) {
-        size_t n = strlen(o->token) + 32;
-        c->auth_header = malloc(n);
-        if (c->auth_header)
-            snprintf(c->auth_header, n, "Authorization: Bearer %s", o->token);
-        else
-            oom = 1;
-    }
-    if (oom) {
+    if (!c->multi || client_set_strings(c, o) != 0) {
         snprintf(err, errlen, "out of memory");
         fhir_client_free(c);
         return NULL;
     }
-    size_t bl = strlen(c->base);
-    while (bl > 0 && c->base[bl - 1] == '/')
-        c->base[--bl] = '\0';
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
@@ -134,6 +494,23 @@ static void req_free(struct fhir_req *q)
     free(q->body);
     free(q->resp);
     free(q);
+}
+
+/* Retry-After in seconds as curl read it (delta-seconds or HTTP-date, a date
+ * in the past is 0), saturated; -1 when the response had none. curl reads a
+ * number too large for curl_off_t as 0: that one saturates too. */
+static long req_retry_after(struct fhir_req *q)
+{
+    if (!q->retry_after_seen)
+        return -1;
+    curl_off_t v = 0;
+    if (curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &v) != CURLE_OK)
+        v = 0;
+    if (v == 0 && q->retry_after_overflow)
+        v = FHIR_CLIENT_RETRY_AFTER_MAX;
+    if (v < 0)
+        v = 0;
+    return v > FHIR_CLIENT_RETRY_AFTER_MAX ? FHIR_CLIENT_RETRY_AFTER_MAX : (long)v;
 }
 
 static void req_finish(struct fhir_req *q, CURLcode rc, const char *why)
@@ -159,6 +536,7 @@ static void req_finish(struct fhir_req *q, CURLcode rc, const char *why)
     } else {
         curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &q->r.status);
         q->r.error = "";
+        q->r.retry_after_s = req_retry_after(q);
     }
     q->r.body = q->resp ? q->resp : (char *)"";
     q->r.len = q->resp_len;
@@ -248,6 +626,27 @@ static void header_value(const char *line, size_t len, size_t name_len, char *ou
     out[n] = '\0';
 }
 
+/* Note a Retry-After header (its value is read from curl when the response
+ * is complete); a number curl cannot hold is noted as such. */
+static void header_retry_after(struct fhir_req *q, const char *v)
+{
+    q->retry_after_seen = 1;
+    q->retry_after_overflow = 0;
+    if (!isdigit((unsigned char)v[0]))
+        return;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    q->retry_after_overflow = errno == ERANGE && n > 0 && *end == '\0';
+}
+
+/* The Date header: the server's clock. */
+static void header_date(struct fhir_req *q, const char *v)
+{
+    time_t t = curl_getdate(v, NULL);
+    q->r.date_ms = t > 0 ? (int64_t)t * 1000 : 0;
+}
+
 static size_t header_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct fhir_req *q = ud;
@@ -255,12 +654,10 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
     char v[512];
     if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
         header_value(p, len, 12, v, sizeof v);
-        char *end;
-        long s = strtol(v, &end, 10);
-        if (end != v && *end == '\0' && s >= 0)
-            q->r.retry_after_s = s;
-        else if (v[0])
-            q->r.retry_after_s = 5; /* HTTP-date form: wait a little */
+        header_retry_after(q, v);
+    } else if (len > 5 && strncasecmp(p, "Date:", 5) == 0) {
+        header_value(p, len, 5, v, sizeof v);
+        header_date(q, v);
     } else if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0) {
         header_value(p, len, 13, q->r.content_type, sizeof q->r.content_type);
     } else if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
@@ -268,36 +665,21 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
     } else if (len > 17 && strncasecmp(p, "Content-Location:", 17) == 0 && !q->r.location[0]) {
         header_value(p, len, 17, q->r.location, sizeof q->r.location);
     } else if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-        /* a new response (after 100-continue or a redirect): reset */
-        q->r.retry_after_s = -1;
+        /* a new response (after 100-continue): reset */
+        q->retry_after_seen = q->retry_after_overflow = 0;
+        q->r.date_ms = 0;
         q->r.content_type[0] = q->r.location[0] = '\0';
     }
     return len;
 }
 
-static char *full_url(const struct fhir_client *c, const char *url)
-{
-    if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0)
-        return strdup(url);
-    while (*url == '/')
-        url++;
-    size_t n = strlen(c->base) + strlen(url) + 2;
-    char *u = malloc(n);
-    if (u)
-        snprintf(u, n, "%s/%s", c->base, url);
-    return u;
-}
-
+/* The easy handle of q for method on url (absolute, already checked). */
 static int req_setup(struct fhir_req *q, const char *method, const char *url,
                      const char *content_type)
 {
     struct fhir_client *c = q->c;
     CURL *e = q->easy;
-    char *u = full_url(c, url);
-    if (!u)
-        return -1;
-    int bad = curl_easy_setopt(e, CURLOPT_URL, u) != CURLE_OK;
-    free(u);
+    int bad = curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK;
     struct curl_slist *h = curl_slist_append(NULL, "Accept: application/fhir+json");
     if (h && content_type) {
         char ct[128];
@@ -327,7 +709,9 @@ static int req_setup(struct fhir_req *q, const char *method, const char *url,
     curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout_s);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
+    /* only the base's scheme, and no redirects (curl's default, stated) */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, c->origin.scheme);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -354,9 +738,17 @@ int fhir_client_request(struct fhir_client *c, const char *method, const char *u
                         const char *body, size_t len, const char *content_type,
                         fhir_client_done_fn cb, void *ctx)
 {
+    int code;
+    c->err[0] = '\0';
+    char *u = request_url(c, url ? url : "", &code, c->err, sizeof c->err);
+    if (!u)
+        return code;
     struct fhir_req *q = calloc(1, sizeof *q);
-    if (!q)
-        return -1;
+    if (!q) {
+        free(u);
+        snprintf(c->err, sizeof c->err, "out of memory");
+        return FHIR_CLIENT_ENOMEM;
+    }
     q->c = c;
     q->cb = cb;
     q->ctx = ctx;
@@ -370,13 +762,13 @@ int fhir_client_request(struct fhir_client *c, const char *method, const char *u
             q->body_len = len;
         }
     }
-    if (!q->easy || (body && !q->body) || req_setup(q, method, url, content_type) != 0) {
+    int bad = !q->easy || (body && !q->body) || req_setup(q, method, u, content_type) != 0 ||
+              curl_multi_add_handle(c->multi, q->easy) != CURLM_OK;
+    free(u);
+    if (bad) {
         req_free(q);
-        return -1;
-    }
-    if (curl_multi_add_handle(c->multi, q->easy) != CURLM_OK) {
-        req_free(q);
-        return -1;
+        snprintf(c->err, sizeof c->err, "out of memory");
+        return FHIR_CLIENT_ENOMEM;
     }
     c->pending++;
     q->next = c->reqs;
@@ -384,6 +776,11 @@ int fhir_client_request(struct fhir_client *c, const char *method, const char *u
         c->reqs->prev = q;
     c->reqs = q;
     return 0;
+}
+
+const char *fhir_client_error(const struct fhir_client *c)
+{
+    return c->err;
 }
 
 int fhir_client_pending(const struct fhir_client *c)
@@ -406,6 +803,8 @@ void fhir_client_free(struct fhir_client *c)
         curl_multi_cleanup(c->multi);
     }
     free(c->base);
+    curl_url_cleanup(c->base_url);
+    origin_free(&c->origin);
     free(c->ca_file);
     free(c->client_cert);
     free(c->client_key);

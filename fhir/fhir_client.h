@@ -9,11 +9,21 @@
  * TLS: CA file (or the system store), hostname verification, TLS 1.2 or
  * newer, optional client certificate. Auth: optional static bearer token.
  * Response bodies are bounded (max_body); a larger one fails the request.
+ *
+ * Credentials only to their origin (design.md): the base is checked when the
+ * client is made (https, or http only when allowed and to a loopback host;
+ * no user part, query or fragment). Every URL is built with libcurl's URL
+ * API (fhir_client_url: path segments checked, each query value escaped),
+ * and an absolute URL the server handed back (a Bundle's next link, a
+ * Location) is requested only when it has the base's scheme, host and port
+ * and lies under its path; otherwise the request is refused before anything
+ * (the token included) is sent. Redirects are never followed.
  */
 #ifndef FHIR_CLIENT_H
 #define FHIR_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct fhir_client_opts {
     const char *base;         /* "https://host:port/fhir" (no trailing '/') */
@@ -24,7 +34,12 @@ struct fhir_client_opts {
     long timeout_s;           /* whole request */
     size_t max_body;          /* response bound */
     const char *user_agent;
+    int allow_http;           /* accept an http:// base, loopback hosts only (tests) */
 };
+
+/* Retry-After values are saturated to this many seconds (about 68 years), so
+ * that a caller may multiply by 1000 in 64 bits; callers apply their own cap. */
+#define FHIR_CLIENT_RETRY_AFTER_MAX 2147483647L
 
 struct fhir_response {
     long status;              /* HTTP status; 0 when no response (transport error) */
@@ -32,8 +47,13 @@ struct fhir_response {
     char *body;               /* NUL-terminated; borrowed for the callback's duration */
     size_t len;
     char content_type[96];
-    long retry_after_s;       /* Retry-After in seconds (delta form), -1 absent */
-    char location[512];       /* Location or Content-Location header, "" absent */
+    long retry_after_s;       /* Retry-After, either form (seconds or HTTP-date, read by
+                                 curl's CURLINFO_RETRY_AFTER) in seconds from now,
+                                 0..FHIR_CLIENT_RETRY_AFTER_MAX; -1 absent */
+    int64_t date_ms;          /* the Date header (the server's clock), ms since the
+                                 epoch; 0 absent or unreadable */
+    char location[512];       /* Location or Content-Location header, "" absent; not
+                                 followed: pass it to fhir_client_request, which checks it */
 };
 
 /* Called once per request, from fhir_client_socket_action (or
@@ -42,8 +62,15 @@ typedef void (*fhir_client_done_fn)(void *ctx, const struct fhir_response *r);
 
 struct fhir_client;
 
-/* Returns NULL with err set (out of memory, curl init failure). The strings
- * in o are copied. Caller frees with fhir_client_free. */
+/* Check a base URL: parsed by curl_url; scheme https (http only with
+ * allow_http and a loopback host: 127.0.0.1, localhost, [::1]); a host; no
+ * user part ("https://127.0.0.1:80@other.host/" names other.host), query or
+ * fragment. Returns 0, or -1 with err = a sentence quoting the URL. */
+int fhir_client_check_base(const char *base, int allow_http, char *err, size_t errlen);
+
+/* Returns NULL with err set (a base fhir_client_check_base refuses, out of
+ * memory, curl init failure). The strings in o are copied. Caller frees
+ * with fhir_client_free. */
 struct fhir_client *fhir_client_new(const struct fhir_client_opts *o, char *err, size_t errlen);
 /* Cancels what is in flight (callbacks called with "cancelled") and frees. */
 void fhir_client_free(struct fhir_client *c);
@@ -64,13 +91,40 @@ void fhir_client_socket_action(struct fhir_client *c, int fd, int what);
 /* The timer asked for by timer_fn expired. */
 void fhir_client_timeout(struct fhir_client *c);
 
-/* Start a request. url: absolute (https://...) or relative to base
- * ("Observation?x=1", "/Patient/1" both work). body may be NULL (then len
- * ignored); it is copied. content_type: the body's, NULL for none. Accept is
- * application/fhir+json. Returns 0, or -1 (out of memory) without calling cb. */
+/* The absolute URL base/path?name=value&..., built with curl's URL API:
+ * path is "" or segments joined by '/' ("Observation", "Patient/123",
+ * "Subscription/abc/_history/2"), each a FHIR id ([A-Za-z0-9-.]{1,64}, not
+ * "." or "..") or '_' or '$' followed by letters; params holds nparams
+ * name/value pairs (params[2i], params[2i+1]), each appended with
+ * CURLU_APPENDQUERY | CURLU_URLENCODE, so every value is escaped ('|', ',',
+ * '+', '&', '#', spaces ...). Returns a string the caller frees with free(),
+ * or NULL with err set (a path segment refused, out of memory). */
+char *fhir_client_url(const struct fhir_client *c, const char *path, const char *const *params,
+                      size_t nparams, char *err, size_t errlen);
+
+/* Check url for fhir_client_request without sending it: 0 when it may be
+ * requested, else FHIR_CLIENT_EURL with err set. */
+int fhir_client_url_allowed(const struct fhir_client *c, const char *url, char *err, size_t errlen);
+
+enum {
+    FHIR_CLIENT_ENOMEM = -1, /* out of memory (or curl refused a handle) */
+    FHIR_CLIENT_EURL = -2    /* url refused: not under the base (fhir_client_error says why) */
+};
+
+/* Start a request. url: absolute (from fhir_client_url, or handed back by the
+ * server: then it must have the base's scheme, host and port, no user part,
+ * and a path under the base's path), or a path relative to the base as
+ * fhir_client_url accepts it ("" for the base itself, "Patient/1"; no query:
+ * build those with fhir_client_url). body may be NULL (then len ignored); it
+ * is copied. content_type: the body's, NULL for none. Accept is
+ * application/fhir+json. Returns 0, or FHIR_CLIENT_ENOMEM / FHIR_CLIENT_EURL
+ * without calling cb. */
 int fhir_client_request(struct fhir_client *c, const char *method, const char *url,
                         const char *body, size_t len, const char *content_type,
                         fhir_client_done_fn cb, void *ctx);
+
+/* Why the last fhir_client_request failed ("" if it did not). */
+const char *fhir_client_error(const struct fhir_client *c);
 
 /* Requests in flight. */
 int fhir_client_pending(const struct fhir_client *c);

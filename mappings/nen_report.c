@@ -152,22 +152,10 @@ static const char *class_key(struct ctx *c, char *buf, size_t len)
 
 /* ---------- result values ---------- */
 
+/* The class in words (nen_report_synoptic.h), none for an indeterminate one. */
 static const char *class_display(enum nen_class v)
 {
-    static const char *const d[NEN_CLASS__COUNT] = {
-        [NEN_CLASS_NET] = "Neuroendocrine tumour",
-        [NEN_CLASS_NEC_SMALL] = "Small cell neuroendocrine carcinoma",
-        [NEN_CLASS_NEC_LARGE] = "Large cell neuroendocrine carcinoma",
-        [NEN_CLASS_NEC] = "Neuroendocrine carcinoma",
-        [NEN_CLASS_MINEN] = "Mixed neuroendocrine-non-neuroendocrine neoplasm",
-        [NEN_CLASS_TC] = "Typical carcinoid",
-        [NEN_CLASS_AC] = "Atypical carcinoid",
-        [NEN_CLASS_CARCINOID_NOS] = "Carcinoid tumour, NOS",
-        [NEN_CLASS_MTC] = "Medullary thyroid carcinoma",
-        [NEN_CLASS_PITNET] = "Pituitary neuroendocrine tumour",
-        [NEN_CLASS_PPGL] = "Pheochromocytoma/paraganglioma",
-        [NEN_CLASS_MCC] = "Merkel cell carcinoma"};
-    return v < NEN_CLASS__COUNT ? d[v] : NULL;
+    return v == NEN_CLASS_INDETERMINATE ? NULL : nen_class_words(v);
 }
 
 /* The summary word of a row ("G2", "T1a", "IIIA", "not-staged", "indeterminate"). */

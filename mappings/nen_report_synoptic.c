@@ -59,7 +59,7 @@ static const char *site_words(enum nen_site s)
     return s < NEN_SITE__COUNT && w[s] ? w[s] : "primary site not reported";
 }
 
-static const char *class_words(enum nen_class k)
+const char *nen_class_words(enum nen_class k)
 {
     static const char *const w[NEN_CLASS__COUNT] = {
         [NEN_CLASS_INDETERMINATE] = "Neuroendocrine neoplasm, class indeterminate",
@@ -287,7 +287,7 @@ static void class_and_grade(const struct nen_extract *x, const struct nen_result
                             size_t len)
 {
     char miss[LINE], meas[LINE];
-    addf(buf, len, "%s", class_words(r->cls));
+    addf(buf, len, "%s", nen_class_words(r->cls));
     if (r->cls == NEN_CLASS_INDETERMINATE) {
         missing_for(r, F_CLASS, miss, sizeof miss);
         addf(buf, len, "%s", miss);
@@ -448,7 +448,7 @@ static void class_rows(const struct nen_extract *x, const struct nen_result *r,
 {
     const struct nen_case *c = &x->lo;
     char b[LINE], miss[LINE], v[96];
-    setf(b, sizeof b, "%s%s%s%s", class_words(r->cls), r->subtype[0] ? " (" : "", r->subtype,
+    setf(b, sizeof b, "%s%s%s%s", nen_class_words(r->cls), r->subtype[0] ? " (" : "", r->subtype,
              r->subtype[0] ? ")" : "");
     if (r->cls == NEN_CLASS_INDETERMINATE) {
         missing_for(r, F_CLASS, miss, sizeof miss);

@@ -34,6 +34,11 @@ void nen_report_conclusion(const struct nen_extract *x, const struct nen_result 
 void nen_report_synoptic(const struct nen_extract *x, const struct nen_result *r,
                          const struct nen_synoptic_out *out);
 
+/* The class in words for a person ("Well-differentiated neuroendocrine
+ * tumour"): the sentence, the synoptic form and the nenfhir code's display.
+ * Never NULL (an indeterminate class has words too). */
+const char *nen_class_words(enum nen_class k);
+
 /* A trace step's rule as a citation of the guideline: a rule that names the
  * project's restatement of the guideline ("clinical-rules.md §4: ...") is
  * given as the guideline part that section restates ("CACA 2025 Tables 8-9

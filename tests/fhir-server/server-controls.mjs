@@ -3,6 +3,12 @@
 //
 //   POST /_test/drop           {"count":N}            next N event notifications dropped
 //   POST /_test/fail-writes    {"seconds":S,"status":503,"retryAfter":1}
+//                              (retryAfter: seconds, or a string sent verbatim; or
+//                              "retryAfterIn":N for an HTTP-date N seconds ahead;
+//                              "resourceType":T only writes containing T fail)
+//   POST /_test/fail-reads     {"seconds":S,"status":404,"path":"Observation"}
+//   POST /_test/foreign-next   {"host":"localhost"}   search Bundle links name that host
+//   GET  /_test/foreign                               /fhir requests that came for another host
 //   POST /_test/reject-writes  {"count":N,"resourceType":"DiagnosticReport"}
 //   POST /_test/down           {"seconds":S}          stop listening for S seconds
 //   GET  /_test/deliveries                            every delivery attempt
@@ -18,15 +24,33 @@ export class Controls {
     this.failUntil = 0;
     this.failStatus = 503;
     this.failRetryAfter = undefined;
+    this.failRetryAfterIn = undefined;
+    this.failType = undefined;
+    this.readFailUntil = 0;
+    this.readFailStatus = 404;
+    this.readFailPath = '';
+    this.foreignNextHost = undefined;
     this.rejectCount = 0;
     this.rejectType = undefined;
     this.dropCount = 0;
   }
 
-  // { status, retryAfter } while fail-writes is on, else null.
-  writeFailure() {
+  // { status, retryAfter } while fail-writes is on (and, with a resourceType,
+  // the write contains one: located as for takeReject), else null. retryAfter
+  // is the header's text (seconds, a verbatim string, or an HTTP-date).
+  writeFailure(located = []) {
     if (Date.now() >= this.failUntil) return null;
-    return { status: this.failStatus, retryAfter: this.failRetryAfter };
+    if (this.failType && !located.some((l) => l.resourceType === this.failType)) return null;
+    const retryAfter = this.failRetryAfterIn !== undefined
+      ? new Date(Date.now() + this.failRetryAfterIn * 1000).toUTCString()
+      : this.failRetryAfter === undefined ? undefined : String(this.failRetryAfter);
+    return { status: this.failStatus, retryAfter };
+  }
+
+  // The status fail-reads answers a GET of path (below /fhir/) with now, else null.
+  readFailure(path) {
+    if (Date.now() >= this.readFailUntil || !path.startsWith(this.readFailPath)) return null;
+    return this.readFailStatus;
   }
 
   // Of the resources a write contains ([{ resourceType, expression }]), the one
@@ -66,10 +90,31 @@ export async function handleTestRequest({ method, name, query, body }, ctx) {
       case 'POST fail-writes': {
         const seconds = count(body?.seconds, 'seconds');
         controls.failStatus = count(body?.status ?? 503, 'status', { min: 400 });
-        controls.failRetryAfter = body?.retryAfter === undefined ? undefined : count(body.retryAfter, 'retryAfter');
+        const ra = body?.retryAfter;
+        controls.failRetryAfter = ra === undefined || typeof ra === 'string' ? ra : count(ra, 'retryAfter');
+        controls.failRetryAfterIn = body?.retryAfterIn === undefined ? undefined : count(body.retryAfterIn, 'retryAfterIn');
+        if (body?.resourceType !== undefined && typeof body.resourceType !== 'string') throw new BadInput('"resourceType" must be a string');
+        controls.failType = body?.resourceType;
         controls.failUntil = Date.now() + seconds * 1000;
-        return { status: 200, body: { failWrites: { seconds, status: controls.failStatus, retryAfter: controls.failRetryAfter } } };
+        const { failRetryAfter: retryAfter, failRetryAfterIn: retryAfterIn, failType: resourceType } = controls;
+        return { status: 200, body: { failWrites: { seconds, status: controls.failStatus, retryAfter, retryAfterIn, resourceType } } };
       }
+      case 'POST fail-reads': {
+        const seconds = count(body?.seconds, 'seconds');
+        controls.readFailStatus = count(body?.status ?? 404, 'status', { min: 400 });
+        if (body?.path !== undefined && typeof body.path !== 'string') throw new BadInput('"path" must be a string');
+        controls.readFailPath = body?.path ?? '';
+        controls.readFailUntil = Date.now() + seconds * 1000;
+        return { status: 200, body: { failReads: { seconds, status: controls.readFailStatus, path: controls.readFailPath } } };
+      }
+      case 'POST foreign-next':
+        if (body?.host !== undefined && (typeof body.host !== 'string' || !/^[A-Za-z0-9.-]+$/.test(body.host))) {
+          throw new BadInput('"host" must be a host name');
+        }
+        controls.foreignNextHost = body?.host;
+        return { status: 200, body: { foreignNext: controls.foreignNextHost ?? null } };
+      case 'GET foreign':
+        return { status: 200, body: ctx.foreign };
       case 'POST reject-writes':
         if (typeof body?.resourceType !== 'string') throw new BadInput('"resourceType" must be a string');
         controls.rejectCount = count(body.count, 'count');

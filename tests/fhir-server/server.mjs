@@ -91,6 +91,7 @@ const chatter = opts.quiet ? () => {} : log;
 loadR4Definitions({ searchParameters: true });
 const store = new FhirStore({ onCommit: (changes, sent) => notifier.commit(changes, sent) });
 const controls = new Controls();
+const foreign = []; // /fhir requests whose Host is not the server's own (foreign-next)
 const deliveries = new Deliveries({ ...opts, log: chatter });
 let base; // https://host:port/fhir, known once listening
 const notifier = new Notifier({ store, deliveries, controls, defaultStyle: opts.style, base: () => base, log });
@@ -158,16 +159,23 @@ async function handleFhir(req, res, url) {
     res.end(body);
   };
 
+  const hostname = String(req.headers.host ?? '').replace(/:\d+$/, '');
+  if (hostname !== new URL(base).hostname) {
+    foreign.push({ method: req.method, url: req.url, host: req.headers.host ?? null, authorization: Boolean(req.headers.authorization) });
+  }
   if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
     return send(401, outcome(401, 'login', 'Missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
   }
   const method = req.method;
   const isWrite = WRITE_METHODS.has(method);
-  const failure = isWrite && controls.writeFailure();
-  if (failure) {
+  const failWrite = () => {
     const headers = failure.retryAfter === undefined ? {} : { 'Retry-After': String(failure.retryAfter) };
     return send(failure.status, outcome(failure.status, 'transient', 'Writes are failing (test control /_test/fail-writes)'), headers);
-  }
+  };
+  const path = url.pathname.slice('/fhir'.length).replace(/^\/+|\/+$/g, '');
+  // without a resourceType, fail-writes answers before the body is read
+  let failure = isWrite && !controls.failType && controls.writeFailure();
+  if (failure) return failWrite();
 
   let body;
   try {
@@ -176,7 +184,12 @@ async function handleFhir(req, res, url) {
     if (!(err instanceof FormatError)) throw err;
     return send(err.status, outcome(err.status, err.status === 413 ? 'too-costly' : 'structure', err.message));
   }
-  const path = url.pathname.slice('/fhir'.length).replace(/^\/+|\/+$/g, '');
+  failure = isWrite && controls.failType && controls.writeFailure(typesWritten(path, body));
+  if (failure) return failWrite();
+  const readFailure = method === 'GET' && controls.readFailure(path);
+  if (readFailure) {
+    return send(readFailure, outcome(readFailure, 'not-found', 'Not found (test control /_test/fail-reads)'));
+  }
   const query = new URLSearchParams(url.searchParams);
   query.delete('_format');
   query.delete('_pretty');
@@ -199,7 +212,19 @@ async function handleFhir(req, res, url) {
   const sent = new Promise((resolve) => res.on('close', resolve));
   const [result, resource] = await store.handle({ method, path, query, body, headers: req.headers, base, sent });
   const status = getStatus(result);
-  send(status, resource ?? result, resourceHeaders(resource, status));
+  send(status, foreignLinks(resource) ?? result, resourceHeaders(resource, status));
+}
+
+// With /_test/foreign-next on, a Bundle's links name that host instead (same port).
+function foreignLinks(resource) {
+  if (!controls.foreignNextHost || resource?.resourceType !== 'Bundle' || !Array.isArray(resource.link)) return resource;
+  const link = resource.link.map((l) => {
+    if (typeof l?.url !== 'string' || !l.url.startsWith('https://')) return l;
+    const u = new URL(l.url);
+    u.hostname = controls.foreignNextHost;
+    return { ...l, url: u.toString() };
+  });
+  return { ...resource, link };
 }
 
 async function handleTest(req, res, url) {
@@ -213,7 +238,7 @@ async function handleTest(req, res, url) {
   const name = url.pathname.slice('/_test/'.length);
   const answer = await handleTestRequest(
     { method: req.method, name, query: url.searchParams, body },
-    { controls, store, deliveries, goDown }
+    { controls, store, deliveries, goDown, foreign }
   );
   if (answer.after) res.on('finish', () => setTimeout(answer.after, 20));
   res.writeHead(answer.status, { 'Content-Type': 'application/json', ...(answer.after ? { Connection: 'close' } : {}) });

@@ -507,6 +507,56 @@ await check('reject-writes: the next write containing the type gets 400, others 
   assert.equal((await control('counts?type=DiagnosticReport')).json.count, 1);
 });
 
+await check('fail-writes: Retry-After verbatim or as an HTTP-date; only writes of a resource type', async () => {
+  const huge = '100000000000000000000';
+  assert.equal((await control('fail-writes', { seconds: 1, status: 429, retryAfter: huge, resourceType: 'DiagnosticReport' })).status, 200);
+  await create(observation('12345-6')); // holds no DiagnosticReport: passes
+  const report = {
+    resourceType: 'DiagnosticReport',
+    status: 'final',
+    code: { coding: [{ system: LOINC, code: '60568-3' }] },
+    subject: { reference: `Patient/${shared.patient.id}` },
+  };
+  const w = await fhir('POST', 'DiagnosticReport', { body: report });
+  assert.equal(w.status, 429);
+  assert.equal(w.headers['retry-after'], huge);
+  assert.equal((await control('fail-writes', { seconds: 1, status: 503, retryAfterIn: 30 })).status, 200);
+  const d = await fhir('POST', 'Observation', { body: observation('12345-6') });
+  assert.equal(d.status, 503);
+  const ahead = Date.parse(d.headers['retry-after']) - Date.now();
+  assert.ok(ahead > 25000 && ahead <= 31000, `Retry-After: ${d.headers['retry-after']}`);
+  assert.equal((await control('reset', {})).status, 200);
+  await create(observation('12345-6'));
+});
+
+await check('fail-reads: GETs below a path answer the status; other reads and writes work', async () => {
+  assert.equal((await control('fail-reads', { seconds: 1, status: 410, path: 'Observation' })).status, 200);
+  const r = await fhir('GET', `Observation?subject=Patient/${shared.patient.id}`);
+  assert.equal(r.status, 410);
+  assert.equal(r.json.resourceType, 'OperationOutcome');
+  assert.equal((await fhir('GET', `Patient/${shared.patient.id}`)).status, 200);
+  await create(observation('12345-6'));
+  await sleep(1100);
+  assert.equal((await fhir('GET', `Observation/${shared.txObservation.id}`)).status, 200);
+});
+
+await check('foreign-next: Bundle links name another host; requests that follow are recorded', async () => {
+  assert.equal((await control('foreign-next', { host: 'localhost' })).status, 200);
+  const page = await fhir('GET', 'Observation?_count=1');
+  const next = page.json.link.find((l) => l.relation === 'next');
+  assert.ok(next, 'a next link');
+  const u = new URL(next.url);
+  assert.deepEqual([u.hostname, u.port], ['localhost', String(port)]);
+  assert.deepEqual((await control('foreign')).json, []);
+  assert.equal((await request('GET', next.url)).status, 200);
+  const seen = (await control('foreign')).json;
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].authorization, true);
+  assert.equal((await control('foreign-next', {})).status, 200);
+  const again = await fhir('GET', 'Observation?_count=1');
+  assert.equal(new URL(again.json.link.find((l) => l.relation === 'next').url).hostname, '127.0.0.1');
+});
+
 await check('down: connections refused, then back on the same port with the data', async () => {
   assert.equal((await control('down', { seconds: 1 })).status, 200);
   await sleep(150);

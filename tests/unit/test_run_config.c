@@ -2,8 +2,10 @@
  * test_run_config.c - the configuration file (run_config.h, interop.md I18):
  * every key read and every default kept, each error with its exact
  * "FILE:LINE: message", the whole-file checks (https only, I15; loopback for
- * plain HTTP), relative paths, secret files (I16), durations and sizes, and
- * the annotated example examples/nenfhir.conf.
+ * plain HTTP; no user part in the base), relative paths, secret files (I16),
+ * durations and sizes (range-checked without overflow), comments after a
+ * value refused, the Retry-After cap and the first-start catch-up date
+ * (issue 12), and the annotated example examples/nenfhir.conf.
  * argv[1]: examples/nenfhir.conf; argv[2]: a scratch directory (default: a
  * fresh mkdtemp under /tmp).
  */
@@ -91,18 +93,25 @@ static void expand(char *out, size_t n, const char *expect)
     out[o] = '\0';
 }
 
-/* Loading text fails with exactly scratch/t.conf followed by expect. */
-static void check_err(const char *text, const char *expect)
+/* Loading text fails with exactly scratch/t.conf followed by tail. */
+static void check_err_as_is(const char *text, const char *tail)
 {
     struct run_config c;
-    char err[1024], want[1400], tail[1024];
-    expand(tail, sizeof tail, expect);
+    char err[1024], want[1400];
     snprintf(want, sizeof want, "%s/t.conf%s", scratch, tail);
     int rc = load_text(text, &c, err, sizeof err);
     CU_ASSERT_EQUAL(rc, -1);
     if (strcmp(err, want) != 0)
         fprintf(stderr, "\n  got:  %s\n  want: %s\n", err, want);
     CU_ASSERT_STRING_EQUAL(err, want);
+}
+
+/* check_err_as_is with every '@' in expect replaced by the scratch directory. */
+static void check_err(const char *text, const char *expect)
+{
+    char tail[1024];
+    expand(tail, sizeof tail, expect);
+    check_err_as_is(text, tail);
 }
 
 static int load_ok(const char *text, struct run_config *c)
@@ -147,11 +156,13 @@ static void check_defaults_except_required(const struct run_config *c)
     CU_ASSERT_EQUAL(c->poll_overlap_s, 300);
     CU_ASSERT_EQUAL(c->poll_count, 100);
     CU_ASSERT_EQUAL(c->catchup_interval_s, 300);
+    CU_ASSERT_STRING_EQUAL(c->catchup_since, "");
     CU_ASSERT_EQUAL(c->work_parallel, 4);
     CU_ASSERT_EQUAL(c->work_max_attempts, 10);
     CU_ASSERT_EQUAL(c->work_backoff_ms, 1000);
     CU_ASSERT_EQUAL(c->work_backoff_max_ms, 300000);
     CU_ASSERT_EQUAL(c->work_settle_ms, 2000);
+    CU_ASSERT_EQUAL(c->work_retry_after_max_ms, 300000);
     CU_ASSERT_STRING_EQUAL(c->performer_ref, "");
     CU_ASSERT_STRING_EQUAL(c->performer_display, "");
     CU_ASSERT_EQUAL(c->nmap, 0);
@@ -236,12 +247,14 @@ static void test_full(void)
              "overlap = 60\n"
              "count = 50\n"
              "catchup_interval = 600\n"
+             "catchup_since = 2026-01-01T00:00:00+01:00\n"
              "[work]\n"
              "parallel = 8\n"
              "max_attempts = 5\n"
              "backoff = 1500ms\n"
              "backoff_max = 60s\n"
              "settle = 250\n"
+             "retry_after_max = 90s\n"
              "[store]\n"
              "path = db/state.db\n"
              "[report]\n"
@@ -297,6 +310,8 @@ static void test_full(void)
     CU_ASSERT_EQUAL(c.work_backoff_ms, 1500);
     CU_ASSERT_EQUAL(c.work_backoff_max_ms, 60000);
     CU_ASSERT_EQUAL(c.work_settle_ms, 250);
+    CU_ASSERT_STRING_EQUAL(c.catchup_since, "2026-01-01T00:00:00+01:00");
+    CU_ASSERT_EQUAL(c.work_retry_after_max_ms, 90000);
     sjoin(p, sizeof p, "db/state.db");
     CU_ASSERT_STRING_EQUAL(c.store_path, p);
     CU_ASSERT_STRING_EQUAL(c.performer_ref, "Organization/lab 1");
@@ -421,6 +436,20 @@ static void test_errors_whole_file(void)
               "[subscription]\nmode = poll\n",
               ":2: server.base: http:// is allowed only to a loopback host (127.0.0.1, localhost "
               "or [::1]), not 127.0.0.1.evil.example");
+    /* a user part names another host: https://127.0.0.1:80@other.host/ goes to other.host */
+    check_err_as_is("[server]\nbase = https://127.0.0.1:80@other.host/\n[subscription]\nmode = poll\n",
+              ":2: server.base: 'https://127.0.0.1:80@other.host' has a user part (before '@'), "
+              "which would send the requests to other.host: refused");
+    check_err_as_is("[server]\nbase = http://127.0.0.1:80@other.host/fhir\ninsecure_http = yes\n"
+              "[subscription]\nmode = poll\n",
+              ":2: server.base: 'http://127.0.0.1:80@other.host/fhir' has a user part (before "
+              "'@'), which would send the requests to other.host: refused");
+    check_err_as_is("[server]\nbase = https://nenfhir:pw@h/fhir\n[subscription]\nmode = poll\n",
+              ":2: server.base: 'https://nenfhir:pw@h/fhir' has a user part (before '@'), which "
+              "would send the requests to h: refused");
+    check_err("[server]\nbase = https://h/fhir?_format=json\n[subscription]\nmode = poll\n",
+              ":2: server.base: 'https://h/fhir?_format=json' has a query or fragment; a base "
+              "has neither");
     check_err("[server]\nbase = https://h/fhir\n",
               ": subscription.endpoint is required in rest-hook mode");
     check_err("[server]\nbase = https://h/fhir\n[subscription]\nmode = backport\n"
@@ -484,6 +513,67 @@ static void test_loopback_ok(void)
     CU_ASSERT_EQUAL(c.listen_plain_http, 1);
     CU_ASSERT_EQUAL(c.listen_port, 0);
     CU_ASSERT_EQUAL(c.mode, RUN_MODE_RESTHOOK);
+}
+
+/* ---- numbers without overflow, comments, issue 12 keys ---- */
+
+static void test_numbers_comments_keys(void)
+{
+    /* numbers too large for 64 bits, or made so by a unit: out of range, no overflow */
+    check_err(POLL_BASE "[server]\ntimeout = 99999999999999999999999\n",
+              ":6: server.timeout: 99999999999999999999999 is out of range (1-3600)");
+    check_err(POLL_BASE "[work]\nbackoff = 9223372036854776s\n",
+              ":6: work.backoff: 9223372036854776s is out of range (1-3600000 ms)");
+    check_err(POLL_BASE "[work]\nbackoff_max = 99999999999999999999s\n",
+              ":6: work.backoff_max: 99999999999999999999s is out of range (1-86400000 ms)");
+    check_err(POLL_BASE "[listen]\nmax_body = 9007199254740993K\n",
+              ":6: listen.max_body: 9007199254740993K is out of range (1024-1073741824 bytes)");
+    check_err(POLL_BASE "[listen]\nmax_body = 99999999999999M\n",
+              ":6: listen.max_body: 99999999999999M is out of range (1024-1073741824 bytes)");
+    check_err(POLL_BASE "[server]\ntimeout = +5\n",
+              ":6: server.timeout: '+5' is not a whole number (expected 1-3600)");
+    check_err(POLL_BASE "[server]\ntimeout = 0x10\n",
+              ":6: server.timeout: '0x10' is not a whole number (expected 1-3600)");
+    /* `key = value # note`: the comment would become part of the value */
+    check_err(POLL_BASE "[server]\ntimeout = 30 # seconds\n",
+              ":6: server.timeout: '30 # seconds' has a comment after the value; comments go on "
+              "a line of their own, starting with '#'");
+    check_err(POLL_BASE "[store]\npath = state.db # the queue\n",
+              ":6: store.path: 'state.db # the queue' has a comment after the value; comments go "
+              "on a line of their own, starting with '#'");
+    check_err(POLL_BASE "[report]\nperformer = Organization/lab\t#main\n",
+              ":6: report.performer: 'Organization/lab\t#main' has a comment after the value; "
+              "comments go on a line of their own, starting with '#'");
+    check_err(POLL_BASE "[report]\nperformer = # none\n",
+              ":6: report.performer: '# none' has a comment after the value; comments go on a "
+              "line of their own, starting with '#'");
+    struct run_config c;
+    /* a '#' inside a value (no blank before it) is text; performer_display is free text */
+    CU_ASSERT_EQUAL(load_ok(POLL_BASE "[store]\npath = state#1.db\n[report]\n"
+                                      "performer_display = Lab #3 (Dept # 2)\n",
+                            &c),
+                    0);
+    CU_ASSERT_STRING_EQUAL(c.performer_display, "Lab #3 (Dept # 2)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.store_path, "/state#1.db"));
+    /* work.retry_after_max */
+    CU_ASSERT_EQUAL(load_ok(POLL_BASE "[work]\nretry_after_max = 0\n", &c), 0);
+    CU_ASSERT_EQUAL(c.work_retry_after_max_ms, 0);
+    CU_ASSERT_EQUAL(load_ok(POLL_BASE "[work]\nretry_after_max = 86400s\n", &c), 0);
+    CU_ASSERT_EQUAL(c.work_retry_after_max_ms, 86400000);
+    check_err(POLL_BASE "[work]\nretry_after_max = 86401s\n",
+              ":6: work.retry_after_max: 86401s is out of range (0-86400000 ms)");
+    /* poll.catchup_since: a FHIR date or dateTime */
+    CU_ASSERT_EQUAL(load_ok(POLL_BASE "[poll]\ncatchup_since = 2026-01-01\n", &c), 0);
+    CU_ASSERT_STRING_EQUAL(c.catchup_since, "2026-01-01");
+    CU_ASSERT_EQUAL(load_ok(POLL_BASE "[poll]\ncatchup_since = 2026-11-30T08:00:00Z\n", &c), 0);
+    CU_ASSERT_EQUAL(load_ok(POLL_BASE "[poll]\ncatchup_since =\n", &c), 0);
+    CU_ASSERT_STRING_EQUAL(c.catchup_since, "");
+    check_err(POLL_BASE "[poll]\ncatchup_since = yesterday\n",
+              ":6: poll.catchup_since: 'yesterday' is not a FHIR date or dateTime (e.g. "
+              "2026-01-01 or 2026-01-01T00:00:00Z)");
+    check_err(POLL_BASE "[poll]\ncatchup_since = 2026-13-01\n",
+              ":6: poll.catchup_since: '2026-13-01' is not a FHIR date or dateTime (e.g. "
+              "2026-01-01 or 2026-01-01T00:00:00Z)");
 }
 
 /* ---- files ---- */
@@ -653,7 +743,8 @@ static int has_key(const char *text, const char *section, const char *key)
     q += strlen(head);
     size_t lk = strlen(key);
     while (*q && *q != '[') {
-        if (strncmp(q, key, lk) == 0 && strncmp(q + lk, " = ", 3) == 0)
+        if (strncmp(q, key, lk) == 0 &&
+            (strncmp(q + lk, " = ", 3) == 0 || strncmp(q + lk, " =\n", 3) == 0))
             return 1;
         q = strchr(q, '\n');
         q = q ? q + 1 : "";
@@ -670,8 +761,9 @@ static void test_example(void)
         "listen.path", "listen.max_body", "subscription.mode", "subscription.endpoint",
         "subscription.payload", "subscription.content_type", "subscription.secret_file",
         "subscription.secret_header", "subscription.topic", "subscription.heartbeat",
-        "poll.interval", "poll.overlap", "poll.count", "poll.catchup_interval", "work.parallel",
-        "work.max_attempts", "work.backoff", "work.backoff_max", "work.settle", "store.path",
+        "poll.interval", "poll.overlap", "poll.count", "poll.catchup_interval",
+        "poll.catchup_since", "work.parallel", "work.max_attempts", "work.backoff",
+        "work.backoff_max", "work.settle", "work.retry_after_max", "store.path",
         "report.performer", "report.performer_display", "codes.map", "log.level"};
     char *orig = slurp(example_path);
     CU_ASSERT_FATAL(orig != NULL);
@@ -763,6 +855,9 @@ int main(int argc, char **argv)
                            {"files: readable, secrets trimmed (I16)", test_files},
                            {"relative config path", test_relative_config_path},
                            {"booleans, durations, sizes, CRLF", test_values},
+                           {"numbers without overflow, no comment after a value, "
+                            "retry_after_max, catchup_since",
+                            test_numbers_comments_keys},
                            {"examples/nenfhir.conf", test_example},
                            CU_TEST_INFO_NULL};
     int rc = test_run_suite("run_config", tests);

@@ -1,0 +1,210 @@
+/*
+ * test_adapter_guards.c - the daemon's guards against input it must not
+ * trust (issue 12): a case key is a Patient reference with a FHIR id, so
+ * "Patient/1,Patient/2" is no key and never becomes an OR-search
+ * (intake_patient_key); a server's Retry-After, however large, never parks
+ * a case beyond work.retry_after_max and never overflows
+ * (pipeline_retry_delay_ms); and the daemon's commands refuse unknown
+ * options and stray words instead of ignoring them (cli_run.c, getopt_long).
+ * argv[1]: a scratch directory (default: a fresh mkdtemp under /tmp).
+ */
+#include "test_util.h"
+
+#include "daemon.h"
+#include "daemon_run.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char scratch[256];
+static int scratch_made;
+
+/* ---- case keys ---- */
+
+static void check_key(const char *ref, const char *want)
+{
+    char key[STORE_KEY_LEN] = "";
+    int rc = intake_patient_key(ref, key, sizeof key);
+    if (want) {
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_STRING_EQUAL(key, want);
+    } else {
+        if (rc == 0)
+            fprintf(stderr, "\n  %s gave the key %s\n", ref, key);
+        CU_ASSERT_EQUAL(rc, -1);
+    }
+}
+
+static void test_case_keys(void)
+{
+    check_key("Patient/123", "Patient/123");
+    check_key("Patient/a-b.c", "Patient/a-b.c");
+    check_key("https://fhir.example/r4/Patient/abc", "Patient/abc");
+    check_key("Patient/abc/_history/3", "Patient/abc");
+    check_key("Patient/1,Patient/2", NULL); /* was the key "Patient/1,Patient": an OR-search */
+    check_key("Patient/1,2", NULL);
+    check_key("Patient/1|x", NULL);
+    check_key("Patient/a b", NULL);
+    check_key("Patient/a%2Cb", NULL);
+    check_key("Patient/1/Observation/2", NULL);
+    check_key("Patient/", NULL);
+    check_key("Patient?identifier=x", NULL);
+    check_key("Group/1", NULL);
+    check_key("MyPatient/1", NULL);
+    check_key("Patient/0123456789012345678901234567890123456789012345678901234567890123x", NULL);
+    check_key(NULL, NULL);
+}
+
+/* ---- Retry-After and the delay before a retry ---- */
+
+static void test_retry_delay(void)
+{
+    struct run_config c;
+    run_config_defaults(&c);
+    CU_ASSERT_EQUAL(c.work_retry_after_max_ms, 300000);
+    c.work_backoff_ms = 1000;
+    c.work_backoff_max_ms = 8000;
+    c.work_retry_after_max_ms = 60000;
+    for (int i = 0; i < 50; i++) {
+        int64_t d = pipeline_retry_delay_ms(&c, 0, -1); /* no Retry-After: backoff +-25% */
+        CU_ASSERT(d >= 750 && d <= 1250);
+        d = pipeline_retry_delay_ms(&c, 10, -1); /* capped by backoff_max */
+        CU_ASSERT(d >= 6000 && d <= 10000);
+        d = pipeline_retry_delay_ms(&c, 0, 0); /* "now": the backoff still applies */
+        CU_ASSERT(d >= 750 && d <= 1250);
+    }
+    CU_ASSERT_EQUAL(pipeline_retry_delay_ms(&c, 0, 30), 30000);
+    CU_ASSERT_EQUAL(pipeline_retry_delay_ms(&c, 0, 60), 60000);
+    /* 10^12 s parked a case for 31,000 years; LONG_MAX overflowed (UBSan) */
+    CU_ASSERT_EQUAL(pipeline_retry_delay_ms(&c, 0, 1000000000000L), 60000);
+    CU_ASSERT_EQUAL(pipeline_retry_delay_ms(&c, 3, FHIR_CLIENT_RETRY_AFTER_MAX), 60000);
+    CU_ASSERT_EQUAL(pipeline_retry_delay_ms(&c, 3, LONG_MAX), 60000);
+    CU_ASSERT_EQUAL(pipeline_retry_delay_ms(&c, INT_MAX, LONG_MAX), 60000);
+    c.work_retry_after_max_ms = 0; /* Retry-After ignored: backoff only */
+    int64_t d = pipeline_retry_delay_ms(&c, 0, 1000000000000L);
+    CU_ASSERT(d >= 750 && d <= 1250);
+}
+
+/* ---- command-line options ---- */
+
+static char conf[400], db[400];
+
+static void write_conf(void)
+{
+    snprintf(conf, sizeof conf, "%s/guards.conf", scratch);
+    snprintf(db, sizeof db, "%s/guards.db", scratch);
+    FILE *f = fopen(conf, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fprintf(f, "[server]\nbase = https://fhir.example/fhir\n[subscription]\nmode = poll\n"
+               "[store]\npath = %s\n",
+            db);
+    fclose(f);
+}
+
+/* Run cmd (one of the cli_* functions) on the words, argv[0] first. */
+static int run_cmd(int (*cmd)(int, char **), const char *const *words)
+{
+    char *argv[16];
+    int argc = 0;
+    while (words[argc] && argc < 15) {
+        argv[argc] = (char *)words[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    return cmd(argc, argv);
+}
+
+static void test_options(void)
+{
+    write_conf();
+    /* what works */
+    CU_ASSERT_EQUAL(run_cmd(cli_check_config, (const char *const[]){"check-config", conf, NULL}),
+                    0);
+    CU_ASSERT_EQUAL(
+        run_cmd(cli_check_config, (const char *const[]){"check-config", "-c", conf, NULL}), 0);
+    CU_ASSERT_EQUAL(run_cmd(cli_check_config, (const char *const[]){"check-config", "--help",
+                                                                     NULL}),
+                    0);
+    CU_ASSERT_EQUAL(
+        run_cmd(cli_dead_letter, (const char *const[]){"dead-letter", "-c", conf, "list", NULL}),
+        0);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "-c", conf, "replay", "--all",
+                                                  NULL}),
+                    0);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "--config", conf, "replay",
+                                                  "Patient/1", NULL}),
+                    0);
+    /* unknown options and stray words: exit 2, never ignored */
+    CU_ASSERT_EQUAL(run_cmd(cli_check_config,
+                            (const char *const[]){"check-config", "--bogus", conf, NULL}),
+                    2);
+    CU_ASSERT_EQUAL(
+        run_cmd(cli_check_config, (const char *const[]){"check-config", conf, "-x", NULL}), 2);
+    CU_ASSERT_EQUAL(
+        run_cmd(cli_check_config, (const char *const[]){"check-config", conf, conf, NULL}), 2);
+    CU_ASSERT_EQUAL(
+        run_cmd(cli_check_config, (const char *const[]){"check-config", "--debug", conf, NULL}),
+        2);
+    CU_ASSERT_EQUAL(run_cmd(cli_check_config, (const char *const[]){"check-config", NULL}), 2);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "-c", conf, "list", "--bogus",
+                                                  NULL}),
+                    2);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "-c", conf, "list", "extra",
+                                                  NULL}),
+                    2);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "-c", conf, "replay", NULL}),
+                    2);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "-c", conf, "list", "--all",
+                                                  NULL}),
+                    2);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter,
+                            (const char *const[]){"dead-letter", "-c", conf, "purge", NULL}),
+                    2);
+    CU_ASSERT_EQUAL(run_cmd(cli_dead_letter, (const char *const[]){"dead-letter", "-c", NULL}),
+                    2);
+    /* `run` with a typo must not start the daemon */
+    CU_ASSERT_EQUAL(
+        run_cmd(cli_run, (const char *const[]){"run", "-c", conf, "--debgu", NULL}), 2);
+    CU_ASSERT_EQUAL(run_cmd(cli_run, (const char *const[]){"run", "-c", conf, "now", NULL}), 2);
+    CU_ASSERT_EQUAL(run_cmd(cli_run, (const char *const[]){"run", "--debug", NULL}), 2);
+    CU_ASSERT_EQUAL(run_cmd(cli_run, (const char *const[]){"run", "-q", "-c", conf, NULL}), 2);
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    char p[420];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", db, sfx[i]);
+        (void)unlink(p);
+    }
+    (void)unlink(conf);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        snprintf(scratch, sizeof scratch, "%s", argv[1]);
+    } else {
+        snprintf(scratch, sizeof scratch, "/tmp/test_adapter_guards.XXXXXX");
+        if (!mkdtemp(scratch)) {
+            perror("mkdtemp");
+            return 2;
+        }
+        scratch_made = 1;
+    }
+    CU_TestInfo tests[] = {{"case keys are Patient references with a FHIR id", test_case_keys},
+                           {"Retry-After capped by work.retry_after_max, no overflow",
+                            test_retry_delay},
+                           {"unknown options are errors (getopt_long)", test_options},
+                           CU_TEST_INFO_NULL};
+    int rc = test_run_suite("adapter_guards", tests);
+    if (scratch_made && rmdir(scratch) != 0)
+        perror(scratch);
+    return rc;
+}
