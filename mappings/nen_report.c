@@ -233,11 +233,11 @@ static void row_value(struct ctx *c, json_object *obs, int row)
 /* The rule trace as the note, each step citing the guideline. */
 static void trace_note(struct ctx *c, json_object *obs, const struct nen_trace *t)
 {
-    char note[NEN_TRACE_MAX * (NEN_RULE_LEN + NEN_TEXT_LEN + 72)] = "", cite[NEN_RULE_LEN + 64];
+    char note[NEN_TRACE_MAX * (NEN_RULE_LEN + NEN_TEXT_LEN + 72)] = "";
     for (int i = 0; i < t->n; i++) {
         size_t l = strlen(note);
-        snprintf(note + l, sizeof note - l, "%s%s: %s", i ? "\n" : "",
-                 nen_report_cite(t->step[i].rule, cite, sizeof cite), t->step[i].text);
+        snprintf(note + l, sizeof note - l, "%s%s: %s", i ? "\n" : "", t->step[i].rule,
+                 t->step[i].text);
     }
     if (!note[0])
         return;

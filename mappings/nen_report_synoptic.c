@@ -389,36 +389,6 @@ void nen_report_conclusion(const struct nen_extract *x, const struct nen_result 
 
 /* ---------- citations ---------- */
 
-const char *nen_report_cite(const char *rule, char *buf, size_t len)
-{
-    /* the sections of the restatement and the guideline part each restates */
-    static const struct { const char *sec, *cite; } map[] = {
-        {"2.5", "WHO 2022 (not graded)"},
-        {"2", "CACA 2025 Table 3, WHO 2022"},
-        {"3", "CACA 2025 §3.6, Table 7, Figure 1"},
-        {"4", "CACA 2025 Tables 8-9 (AJCC 9th)"},
-        {"5", "CACA 2025 Tables 10-11 (AJCC 9th)"},
-        {"6", "CACA 2025 Tables 12-13 (AJCC 9th)"},
-        {"7", "CACA 2025 §7, §2.3, §4.1"},
-    };
-    static const char prefix[] = "clinical-rules.md §";
-    setf(buf, len, "%s", rule);
-    if (strncmp(rule, prefix, sizeof prefix - 1) != 0)
-        return buf;
-    const char *sec = rule + sizeof prefix - 1;
-    size_t n = strspn(sec, "0123456789.");
-    while (n && sec[n - 1] == '.')
-        n--;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        size_t m = strlen(map[i].sec);
-        if (n >= m && strncmp(sec, map[i].sec, m) == 0 && (n == m || sec[m] == '.')) {
-            setf(buf, len, "%s%s", map[i].cite, sec + n);
-            break;
-        }
-    }
-    return buf;
-}
-
 /* ---------- the synoptic sections ---------- */
 
 #define ROW(label, value) out->row(out->ctx, label, value)
@@ -666,11 +636,10 @@ static void list_sections(const struct nen_result *r, const struct nen_synoptic_
 static void trace_field(const char *label, const char *value, const struct nen_trace *t,
                         const struct nen_synoptic_out *out)
 {
-    char b[NEN_RULE_LEN + NEN_TEXT_LEN + 64], cite[NEN_RULE_LEN + 64];
+    char b[NEN_RULE_LEN + NEN_TEXT_LEN + 64];
     ROW(label, value);
     for (int i = 0; i < t->n; i++) {
-        setf(b, sizeof b, "%s [%s]", t->step[i].text,
-                 nen_report_cite(t->step[i].rule, cite, sizeof cite));
+        setf(b, sizeof b, "%s [%s]", t->step[i].text, t->step[i].rule);
         out->item(out->ctx, b);
     }
     if (t->truncated)

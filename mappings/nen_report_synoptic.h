@@ -39,10 +39,4 @@ void nen_report_synoptic(const struct nen_extract *x, const struct nen_result *r
  * Never NULL (an indeterminate class has words too). */
 const char *nen_class_words(enum nen_class k);
 
-/* A trace step's rule as a citation of the guideline: a rule that names the
- * project's restatement of the guideline ("clinical-rules.md §4: ...") is
- * given as the guideline part that section restates ("CACA 2025 Tables 8-9
- * (AJCC 9th): ..."); any other rule as it is. Returns buf. */
-const char *nen_report_cite(const char *rule, char *buf, size_t len);
-
 #endif

@@ -195,6 +195,15 @@ static int run_vector(char *line, char *why, size_t whylen, struct nen_result *r
         if (traced[i].needed && traced[i].t->n == 0)
             snprintf(why + strlen(why), whylen - strlen(why), " %s has no rule trace;",
                      traced[i].field);
+    /* every step cites the guideline (or a stated nenfhir reading), never a project file */
+    const struct nen_trace *all[] = {&r->class_trace, &r->grade_trace, &r->gtype_trace,
+                                     &r->stage_trace, &r->t.trace, &r->n.trace, &r->m.trace,
+                                     &r->advice_trace};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        for (int k = 0; k < all[i]->n; k++)
+            if (strstr(all[i]->step[k].rule, ".md") || strstr(all[i]->step[k].rule, ".c"))
+                snprintf(why + strlen(why), whylen - strlen(why),
+                         " a rule cites a project file: %s;", all[i]->step[k].rule);
 
     /* a final report leaves nothing open that an input could still settle */
     if (r->status == NEN_STATUS_FINAL &&
