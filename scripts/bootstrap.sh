@@ -8,6 +8,7 @@ packages=(
     libcurl4-openssl-dev libjson-c-dev libxml2-dev libssl-dev
     libcunit1-dev libevent-dev libsqlite3-dev
     valgrind
+    curl openssl ca-certificates   # programs the scripts call (e2e probes, dev certificates)
 )
 
 missing=()

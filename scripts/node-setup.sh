@@ -42,6 +42,18 @@ _ns_node_fits() {
     _ns_node_works "$1" && _ns_version_ok "$("$1" --version 2>/dev/null | head -n 1)"
 }
 
+# _ns_tls_hint -> what to do when npm failed, perhaps because a TLS-inspecting
+# proxy re-signs the registry's certificate with a CA this machine does not trust.
+_ns_tls_hint() {
+    _ns_log "if npm said UNABLE_TO_GET_ISSUER_CERT_LOCALLY, SELF_SIGNED_CERT_IN_CHAIN or"
+    _ns_log "  'unable to verify the first certificate', a proxy is re-signing TLS traffic:"
+    _ns_log "  put your proxy's CA (PEM) in /usr/local/share/ca-certificates/ and run"
+    _ns_log "  update-ca-certificates, or point npm and Node at it directly:"
+    _ns_log "    npm config set cafile /path/to/proxy-ca.pem"
+    _ns_log "    export NODE_EXTRA_CA_CERTS=/path/to/proxy-ca.pem"
+    _ns_log "  (never 'npm config set strict-ssl false'); then run this again."
+}
+
 # _ns_runner -> print a working node (any version) able to run npm
 _ns_runner() {
     local c
@@ -146,7 +158,8 @@ _ns_main() {
         runner=$(_ns_need_npm) || return 1
         mkdir -p "$prefix" || return 1
         _ns_npm "$runner" install --prefix "$prefix" --no-audit --no-fund --loglevel=error \
-            "$pkg@$NODE_SETUP_VERSION" >&2 || { _ns_log "npm install $pkg@$NODE_SETUP_VERSION failed"; return 1; }
+            "$pkg@$NODE_SETUP_VERSION" >&2 ||
+            { _ns_log "npm install $pkg@$NODE_SETUP_VERSION failed"; _ns_tls_hint; return 1; }
         if ! _ns_node_fits "$local_node"; then
             _ns_log "$local_node is missing or unusable after install"
             return 1
@@ -163,7 +176,7 @@ _ns_main() {
         _ns_log "npm ci in tests/fhir-server"
         command -v npm >/dev/null 2>&1 || _ns_need_npm >/dev/null || return 1
         (cd "$fhir" && _ns_npm "$node" ci --no-audit --no-fund --prefer-offline --loglevel=error >&2) ||
-            { _ns_log "npm ci in tests/fhir-server failed"; return 1; }
+            { _ns_log "npm ci in tests/fhir-server failed"; _ns_tls_hint; return 1; }
     fi
 
     mkdir -p "$repo/.tools" || return 1

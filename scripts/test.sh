@@ -3,6 +3,7 @@
 # a normal build (with the valgrind checks) and once under AddressSanitizer +
 # UBSan. Exit status is non-zero if anything fails.
 set -euo pipefail
+trap 'echo "test.sh: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
