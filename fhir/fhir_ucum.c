@@ -234,7 +234,7 @@ static int component(struct parser *p, struct fhir_ucum *u, int depth)
         u->factor = v;
         return 1;
     }
-    struct fhir_ucum atom;
+    struct fhir_ucum atom = {1, {0}}; /* set by simple_unit; initialised for -O3's flow analysis */
     int e = 1;
     if (simple_unit(p, sym, (size_t)(s - sym), &atom) < 0 || exponent(p, &e) < 0)
         return -1;

@@ -343,7 +343,7 @@ static int read_cc(const struct nen_codes *t, json_object *cc, const char *path,
         return wrong(err, path, "valueCodeableConcept.text", fhir_member(cc, "text"), "a string");
     const char *w = nen_value_coded(t, cc, rd->key, word, sizeof word);
     if (w && accept_word(rd, w)) {
-        snprintf(rd->shown, sizeof rd->shown, "%s", first_coding(cc, shown, sizeof shown));
+        first_coding(cc, rd->shown, sizeof rd->shown); /* shown text: may be cut */
         return 1;
     }
     /* AJCC categories travel as codes or text ("pT1a"): read them as words. */

@@ -33,7 +33,7 @@ static void check_key(const char *ref, const char *want)
         CU_ASSERT_STRING_EQUAL(key, want);
     } else {
         if (rc == 0)
-            fprintf(stderr, "\n  %s gave the key %s\n", ref, key);
+            fprintf(stderr, "\n  %s gave the key %s\n", ref ? ref : "(null)", key);
         CU_ASSERT_EQUAL(rc, -1);
     }
 }
