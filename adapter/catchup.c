@@ -10,6 +10,11 @@
  * none), or from poll.catchup_since for a deliberate backfill: never from
  * the beginning of the server. URLs are built by fhir_client_url; a next
  * link off the configured base fails the round (fhir_client.h).
+ * A completed round then (at most once per poll.catchup_interval) re-reads
+ * the inputs of cases whose report is final or amended, one at a time: one
+ * that is gone (404/410) had its delete notification lost, or the server
+ * sends none; its case is recomputed (I6: the report is amended, or
+ * entered-in-error when every input is gone).
  * Also the fetches of id-only notifications (the resolve table).
  */
 #include "daemon.h"
@@ -23,6 +28,8 @@
 
 static const char *const catchup_types[] = {"Observation", "Condition"};
 #define CATCHUP_NTYPES 2
+#define VANISH_BATCH 16
+#define VANISH_META "vanish_check_ms"
 
 struct catchup_round {
     struct daemon *d;
@@ -30,11 +37,15 @@ struct catchup_round {
     char newest[40];          /* newest meta.lastUpdated seen this round */
     int64_t newest_ms;
     unsigned long resources, fresh;
+    /* the check for vanished inputs after the round */
+    char refs[VANISH_BATCH][STORE_KEY_LEN];
+    int nrefs, iref, loaded;  /* loaded: a batch was read from the store */
+    unsigned long checked, gone;
 };
 
 static void catchup_page(struct catchup_round *r, const char *url);
 
-static void round_end(struct catchup_round *r, int ok)
+static void round_finish(struct catchup_round *r, int ok)
 {
     struct daemon *d = r->d;
     if (ok && r->newest[0]) {
@@ -61,6 +72,126 @@ static void round_end(struct catchup_round *r, int ok)
         catchup_request(d);
     }
     daemon_kick(d, 0);
+}
+
+static int vanish_due(struct daemon *d)
+{
+    char v[32];
+    int have = store_meta_get(d->store, VANISH_META, v, sizeof v);
+    if (have < 0) {
+        LOG_WARN("store: %s", store_error(d->store));
+        return 0;
+    }
+    return !have || daemon_now_ms() - atoll(v) >= (int64_t)d->cfg->catchup_interval_s * 1000;
+}
+
+static void vanish_next(struct catchup_round *r);
+
+static void vanish_end(struct catchup_round *r, int completed)
+{
+    struct daemon *d = r->d;
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)daemon_now_ms());
+    if (completed && store_meta_set(d->store, VANISH_META, v) != 0)
+        LOG_WARN("store: %s", store_error(d->store));
+    if (completed)
+        LOG_DEBUG("vanished-input check: %lu input(s) of final reports read, %lu gone",
+                  r->checked, r->gone);
+    round_finish(r, 1);
+}
+
+/* ref is gone from the server: forget it and recompute its case. */
+static int vanish_gone(struct daemon *d, const char *ref, long status)
+{
+    char key[STORE_KEY_LEN];
+    if (store_begin(d->store) != 0)
+        return -1;
+    int found = store_member_get(d->store, ref, key, sizeof key);
+    int rc = found < 0 ? -1 : 0;
+    if (found == 1) {
+        LOG_INFO("%s is gone (HTTP %ld) and no delete notification came: case %s will be "
+                 "recomputed (I6)", ref, status, key);
+        rc = store_member_forget(d->store, ref);
+        if (rc == 0)
+            rc = store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms);
+    }
+    if (rc == 0)
+        rc = store_commit(d->store);
+    if (rc != 0)
+        store_rollback(d->store);
+    return rc;
+}
+
+static void on_vanish_read(void *ctx, const struct fhir_response *resp)
+{
+    struct catchup_round *r = ctx;
+    const char *ref = r->refs[r->iref];
+    if (resp->status == 404 || resp->status == 410) {
+        if (vanish_gone(r->d, ref, resp->status) != 0) {
+            LOG_ERROR("store: %s", store_error(r->d->store));
+            vanish_end(r, 0);
+            return;
+        }
+        r->gone++;
+    } else if (resp->status != 200) {
+        LOG_WARN("vanished-input check: GET %s: %s%ld %s; will try again", ref,
+                 resp->status ? "HTTP " : "", resp->status, resp->error);
+        vanish_end(r, 0);
+        return;
+    }
+    r->checked++;
+    r->iref++;
+    vanish_next(r);
+}
+
+/* The next input to read, loading the next batch of refs when needed. */
+static void vanish_next(struct catchup_round *r)
+{
+    struct daemon *d = r->d;
+    if (d->draining) {
+        vanish_end(r, 0);
+        return;
+    }
+    if (r->iref >= r->nrefs) {
+        if (r->loaded && r->nrefs < VANISH_BATCH) {
+            vanish_end(r, 1);
+            return;
+        }
+        char after[STORE_KEY_LEN] = "";
+        if (r->nrefs > 0)
+            memcpy(after, r->refs[r->nrefs - 1], sizeof after);
+        r->nrefs = store_member_of_final(d->store, after, r->refs, VANISH_BATCH);
+        r->iref = 0;
+        r->loaded = 1;
+        if (r->nrefs <= 0) {
+            if (r->nrefs < 0)
+                LOG_WARN("store: %s", store_error(d->store));
+            vanish_end(r, r->nrefs == 0);
+            return;
+        }
+    }
+    int rc = fhir_client_request(d->client, "GET", r->refs[r->iref], NULL, 0, NULL,
+                                 on_vanish_read, r);
+    if (rc == FHIR_CLIENT_EURL) { /* not a Type/id: cannot be read, skip it */
+        LOG_WARN("vanished-input check: %s; skipped", fhir_client_error(d->client));
+        r->iref++;
+        vanish_next(r);
+    } else if (rc != 0) {
+        LOG_WARN("vanished-input check: %s", fhir_client_error(d->client));
+        vanish_end(r, 0);
+    }
+}
+
+/* End of a round: when it completed and the check is due, first the check
+ * for inputs of final reports that vanished. */
+static void round_end(struct catchup_round *r, int ok)
+{
+    if (!ok || r->d->draining || !vanish_due(r->d)) {
+        round_finish(r, ok);
+        return;
+    }
+    r->nrefs = r->iref = r->loaded = 0;
+    vanish_next(r);
 }
 
 static void catchup_first_start(struct catchup_round *r);

@@ -129,7 +129,21 @@ static int intake_event(struct daemon *d, const struct notify_event *e, int *cat
     return intake_resource(d, e->resource);
 }
 
-/* Backport event numbers (I1, I4): a gap means missed notifications. */
+/* Whether the events up to esss were all seen, last being the newest seen. */
+static int intake_event_gap(const struct notify_batch *b, long long last)
+{
+    long long esss = b->events_since_start;
+    if (b->first_event >= 0)
+        return b->first_event > last + 1;
+    if (strcmp(b->status_type, "event-notification") == 0)
+        return esss > last + (b->nevent > 0 ? b->nevent : 1);
+    return esss > last; /* heartbeat, query-status: nothing new expected */
+}
+
+/* Backport event numbers (I1, I4): a gap means missed notifications. A
+ * counter that goes down without a handshake is a server restart: the new
+ * number is the base and one catch-up covers what the restart may have
+ * lost; later gaps are measured from the new base. */
 static int intake_event_numbers(struct daemon *d, const struct notify_batch *b, int *catchup)
 {
     if (!b->subscription[0] || b->events_since_start < 0)
@@ -140,25 +154,22 @@ static int intake_event_numbers(struct daemon *d, const struct notify_batch *b, 
     if (have < 0)
         return -1;
     long long last = have ? atoll(v) : 0, esss = b->events_since_start;
-    int gap;
-    if (strcmp(b->status_type, "handshake") == 0)
-        gap = 0, last = esss;
-    else if (b->first_event >= 0)
-        gap = b->first_event > last + 1;
-    else if (strcmp(b->status_type, "event-notification") == 0)
-        gap = esss > last + (b->nevent > 0 ? b->nevent : 1);
-    else
-        gap = esss > last; /* heartbeat, query-status: nothing new expected */
-    if (gap) {
+    int handshake = strcmp(b->status_type, "handshake") == 0;
+    int restart = !handshake && esss < last;
+    if (restart) {
+        LOG_WARN("%s: event count went down from %lld to %lld without a handshake: the server "
+                 "restarted; %lld is the new base, catching up once (I4)",
+                 b->subscription, last, esss, esss);
+        *catchup = 1;
+    } else if (!handshake && intake_event_gap(b, last)) {
         LOG_WARN("%s: events after %lld were not received (server is at %lld); catching "
                  "up (I4)", b->subscription, last, esss);
         *catchup = 1;
     }
-    if (b->events_since_start > last || strcmp(b->status_type, "handshake") == 0) {
-        snprintf(v, sizeof v, "%lld", b->events_since_start);
-        return store_meta_set(d->store, k, v);
-    }
-    return 0;
+    if (esss == last && have)
+        return 0;
+    snprintf(v, sizeof v, "%lld", esss);
+    return store_meta_set(d->store, k, v);
 }
 
 int intake_batch(struct daemon *d, const struct notify_batch *b, int *catchup)

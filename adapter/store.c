@@ -70,6 +70,7 @@ enum store_stmt {
     ST_REPORT_GET,
     ST_REPORT_PUT,
     ST_REPORT_OF_CASE,
+    ST_MEMBER_OF_FINAL,
     ST_COUNT
 };
 
@@ -132,6 +133,10 @@ static const char *const store_sql[ST_COUNT] = {
                       " status = excluded.status, written_ms = excluded.written_ms",
     [ST_REPORT_OF_CASE] = "SELECT report_key, digest, status, case_key, written_ms FROM report"
                           " WHERE case_key = ?1 ORDER BY report_key",
+    /* ?1 after (exclusive), ?2 limit */
+    [ST_MEMBER_OF_FINAL] = "SELECT m.ref FROM member m WHERE m.ref > ?1 AND EXISTS("
+                           "SELECT 1 FROM report r WHERE r.case_key = m.case_key"
+                           " AND r.status IN ('final', 'amended')) ORDER BY m.ref LIMIT ?2",
 };
 
 struct store {
@@ -736,6 +741,25 @@ int store_report_of_case(struct store *s, const char *case_key,
     }
     if (rc != SQLITE_DONE)
         n = store_fail(s, "report of case");
+    (void)sqlite3_reset(st);
+    return n;
+}
+
+/* ---- inputs of final reports (I6: deletes whose notification was lost) ---- */
+
+int store_member_of_final(struct store *s, const char *after, char (*refs)[STORE_KEY_LEN],
+                          int max)
+{
+    sqlite3_stmt *st = s->st[ST_MEMBER_OF_FINAL];
+    if (max <= 0)
+        return 0;
+    if (store_bind_text(s, st, 1, after ? after : "") != 0 || store_bind_int(s, st, 2, max) != 0)
+        return -1;
+    int n = 0, rc = SQLITE_DONE;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        store_col_text(st, 0, refs[n++], STORE_KEY_LEN);
+    if (n < max && rc != SQLITE_DONE)
+        n = store_fail(s, "members of final reports");
     (void)sqlite3_reset(st);
     return n;
 }

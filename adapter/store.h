@@ -116,6 +116,11 @@ int store_member_set(struct store *s, const char *ref, const char *case_key);
 /* 1 found (case_key set), 0 unknown, -1 error. */
 int store_member_get(struct store *s, const char *ref, char *case_key, size_t len);
 int store_member_forget(struct store *s, const char *ref);
+/* Inputs (refs) of cases that have a final or amended report, in ref order,
+ * those after `after` ("" or NULL: from the first): up to max written to
+ * refs. Returns the count (< max: no more) or -1. */
+int store_member_of_final(struct store *s, const char *after, char (*refs)[STORE_KEY_LEN],
+                          int max);
 
 /* --- the last report written per report key (specimen accession) --- */
 

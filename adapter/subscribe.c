@@ -25,6 +25,12 @@
     "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
 #define BACKPORT_EXT "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 #define MEDPLUM_SECRET_EXT "https://www.medplum.com/fhir/StructureDefinition/subscription-secret"
+/* Deletes are notified only when asked for: HAPI's channel extension
+ * (HapiExtensions.EX_SEND_DELETE_MESSAGES), Medplum's interaction extension
+ * (one per interaction; without it Medplum fires on create and update). */
+#define HAPI_DELETE_EXT "http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages"
+#define MEDPLUM_INTERACTION_EXT \
+    "https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction"
 #define SUB_MAX 3
 
 struct sub_ensure {
@@ -91,6 +97,10 @@ static json_object *sub_channel(struct fhir_build *b, const struct run_config *c
         fhir_b_push(b, exts, ext(b, BACKPORT_EXT "backport-heartbeat-period", "valueUnsignedInt",
                                  json_object_new_int(c->heartbeat_s)));
         fhir_b_set(b, ch, "extension", exts);
+    } else {
+        json_object *exts = fhir_b_arr(b);
+        fhir_b_push(b, exts, ext(b, HAPI_DELETE_EXT, "valueBoolean", json_object_new_boolean(1)));
+        fhir_b_set(b, ch, "extension", exts);
     }
     fhir_b_str(b, ch, "type", "rest-hook");
     fhir_b_str(b, ch, "endpoint", c->endpoint);
@@ -113,6 +123,23 @@ static json_object *sub_channel(struct fhir_build *b, const struct run_config *c
     return ch;
 }
 
+/* Subscription.extension: Medplum's secret, and (R4 criteria style) its
+ * interactions create, update and delete. NULL when there is none. */
+static json_object *sub_extensions(struct fhir_build *b, const struct run_config *c, int backport)
+{
+    static const char *const interactions[] = {"create", "update", "delete"};
+    if (backport && !c->secret[0])
+        return NULL;
+    json_object *exts = fhir_b_arr(b);
+    if (c->secret[0])
+        fhir_b_push(b, exts, ext(b, MEDPLUM_SECRET_EXT, "valueString",
+                                 json_object_new_string(c->secret)));
+    for (size_t i = 0; !backport && i < sizeof interactions / sizeof *interactions; i++)
+        fhir_b_push(b, exts, ext(b, MEDPLUM_INTERACTION_EXT, "valueCode",
+                                 json_object_new_string(interactions[i])));
+    return exts;
+}
+
 /* One Subscription: criteria (R4) or topic + filters (backport). */
 static json_object *sub_make(const struct run_config *c, const char *criteria,
                              char *const *filters, int nfilters)
@@ -129,12 +156,9 @@ static json_object *sub_make(const struct run_config *c, const char *criteria,
     fhir_b_push(&b, tags, fhir_b_coding(&b, NEN_TAG_SYSTEM, SUB_TAG_CODE, "nenfhir subscription"));
     fhir_b_set(&b, meta, "tag", tags);
     fhir_b_set(&b, s, "meta", meta);
-    if (c->secret[0]) {
-        json_object *exts = fhir_b_arr(&b);
-        fhir_b_push(&b, exts, ext(&b, MEDPLUM_SECRET_EXT, "valueString",
-                                  json_object_new_string(c->secret)));
-        fhir_b_set(&b, s, "extension", exts);
-    }
+    json_object *sexts = sub_extensions(&b, c, backport);
+    if (sexts)
+        fhir_b_set(&b, s, "extension", sexts);
     fhir_b_str(&b, s, "status", "requested");
     fhir_b_str(&b, s, "reason",
                "nenfhir: WHO grade, gastric NET type and AJCC stage of neuroendocrine neoplasms");

@@ -322,6 +322,16 @@ int nen_case_key_known(const char *key)
 
 int nen_case_parse(struct nen_case *c, const char *text, char *err, unsigned errlen)
 {
+    /* The language is printable ASCII: refusing anything else up front keeps
+     * raw input bytes out of the messages below (they quote words). */
+    for (const char *q = text; *q; q++) {
+        unsigned char b = (unsigned char)*q;
+        if (b >= 0x7F || (b < 0x20 && !isspace(b))) {
+            snprintf(err, errlen, "byte 0x%02x at offset %zu: the case language is printable ASCII",
+                     b, (size_t)(q - text));
+            return -1;
+        }
+    }
     const char *p = text;
     while (*p) {
         while (isspace((unsigned char)*p))

@@ -5,6 +5,7 @@
 #include "nen_codes.h"
 
 #include "nen_case_text.h"
+#include "fhir_strings.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -446,6 +447,9 @@ int nen_codes_load(struct nen_codes *t, const char *text, const char *name, char
             return fail(&x, "line longer than 511 characters");
         memcpy(line, p, len);
         line[len] = '\0';
+        char why[FHIR_WHY_LEN]; /* codes reach reports and URLs: UTF-8, no control bytes */
+        if (fhir_text_check(line, len, why, sizeof why) != 0)
+            return fail(&x, "%s", why);
         if (load_line(t, &x, line) != 0)
             return -1;
         p += len + (nl ? 1 : 0);

@@ -448,6 +448,10 @@ static void conclusion_codes(struct ctx *c, json_object *dr)
                     coded(c, w, row == ROW_CLASS ? class_display(c->r->cls) : NULL, rows[row].field,
                           value_key(c, row, w, key, sizeof key), w));
     }
+    if (codes && json_object_array_length(codes) == 0) { /* FHIR JSON has no empty arrays */
+        json_object_put(codes);
+        return;
+    }
     fhir_b_set(&c->b, dr, "conclusionCode", codes);
 }
 

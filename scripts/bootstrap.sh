@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config
     libcurl4-openssl-dev libjson-c-dev libxml2-dev libssl-dev
     libcunit1-dev libevent-dev libsqlite3-dev
-    valgrind
+    valgrind clang libclang-rt-14-dev
     curl openssl ca-certificates   # programs the scripts call (e2e probes, dev certificates)
 )
 

@@ -3,6 +3,8 @@
 //
 //   POST /_test/drop           {"count":N}            next N event notifications dropped
 //   POST /_test/fail-writes    {"seconds":S,"status":503,"retryAfter":1}
+//                              (or {"count":N,...}: the next N matching writes fail,
+//                              however long they take to come: for loaded machines;
 //                              (retryAfter: seconds, or a string sent verbatim; or
 //                              "retryAfterIn":N for an HTTP-date N seconds ahead;
 //                              "resourceType":T only writes containing T fail)
@@ -13,6 +15,9 @@
 //   POST /_test/down           {"seconds":S}          stop listening for S seconds
 //   GET  /_test/deliveries                            every delivery attempt
 //   GET  /_test/counts?type=T                         {"count":N} current resources of type T
+//   POST /_test/reset-events                          every subscription's event counter
+//                              back to 0, no handshake (a server restart, as the
+//                              Backport IG allows)
 //   POST /_test/reset                                 clear the controls (not the data)
 
 export class Controls {
@@ -33,6 +38,7 @@ export class Controls {
     this.rejectCount = 0;
     this.rejectType = undefined;
     this.dropCount = 0;
+    this.resetEventsPending = false;
   }
 
   // { status, retryAfter } while fail-writes is on (and, with a resourceType,
@@ -41,6 +47,10 @@ export class Controls {
   writeFailure(located = []) {
     if (Date.now() >= this.failUntil) return null;
     if (this.failType && !located.some((l) => l.resourceType === this.failType)) return null;
+    if (this.failCount !== undefined && this.failCount-- <= 0) {
+      this.failUntil = 0; // the count is used up
+      return null;
+    }
     const retryAfter = this.failRetryAfterIn !== undefined
       ? new Date(Date.now() + this.failRetryAfterIn * 1000).toUTCString()
       : this.failRetryAfter === undefined ? undefined : String(this.failRetryAfter);
@@ -60,6 +70,13 @@ export class Controls {
     const hit = located.find((l) => l.resourceType === this.rejectType);
     if (hit) this.rejectCount--;
     return hit;
+  }
+
+  // True once after reset-events: the notifier then zeroes its counters.
+  takeResetEvents() {
+    const pending = this.resetEventsPending;
+    this.resetEventsPending = false;
+    return pending;
   }
 
   // True when the next event notification is to be dropped (using up one).
@@ -87,15 +104,19 @@ export async function handleTestRequest({ method, name, query, body }, ctx) {
       case 'POST drop':
         controls.dropCount = count(body?.count, 'count');
         return { status: 200, body: { drop: controls.dropCount } };
+      case 'POST reset-events':
+        controls.resetEventsPending = true;
+        return { status: 200, body: { resetEvents: true } };
       case 'POST fail-writes': {
-        const seconds = count(body?.seconds, 'seconds');
+        const seconds = body?.count !== undefined && body?.seconds === undefined ? 0 : count(body?.seconds, 'seconds');
         controls.failStatus = count(body?.status ?? 503, 'status', { min: 400 });
         const ra = body?.retryAfter;
         controls.failRetryAfter = ra === undefined || typeof ra === 'string' ? ra : count(ra, 'retryAfter');
         controls.failRetryAfterIn = body?.retryAfterIn === undefined ? undefined : count(body.retryAfterIn, 'retryAfterIn');
         if (body?.resourceType !== undefined && typeof body.resourceType !== 'string') throw new BadInput('"resourceType" must be a string');
         controls.failType = body?.resourceType;
-        controls.failUntil = Date.now() + seconds * 1000;
+        controls.failCount = body?.count === undefined ? undefined : count(body.count, 'count', { min: 1 });
+        controls.failUntil = controls.failCount !== undefined ? Infinity : Date.now() + seconds * 1000;
         const { failRetryAfter: retryAfter, failRetryAfterIn: retryAfterIn, failType: resourceType } = controls;
         return { status: 200, body: { failWrites: { seconds, status: controls.failStatus, retryAfter, retryAfterIn, resourceType } } };
       }

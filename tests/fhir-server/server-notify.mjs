@@ -12,7 +12,9 @@
 //     narrow it: a resource passes if some filter for its type matches, or if
 //     there is no filter for its type.
 // Each match is one event, numbered per subscription (events-since-subscription-
-// start counts every event, dropped or failed ones too).
+// start counts every event, dropped or failed ones too). A delete is an event
+// for hapi and medplum styles only when the Subscription asks (wantsAction).
+// resetEvents() sets every counter back to 0, as a server restart does.
 //
 // A Subscription written with status requested is activated: R4 criteria ones
 // at once (as HAPI), backport ones after a handshake answered 2xx (else status
@@ -28,6 +30,7 @@ import {
   isBackport,
   medplumRequest,
   styleOf,
+  wantsAction,
 } from './server-styles.mjs';
 
 const TOPIC = 'https://nenfhir.org/fhir/SubscriptionTopic/pathology-result';
@@ -66,7 +69,12 @@ export class Notifier {
       .catch((err) => this.log(`notify: ${err.stack}`));
   }
 
+  resetEvents() {
+    for (const state of this.perSubscription.values()) state.events = 0;
+  }
+
   state(id) {
+    if (this.controls.takeResetEvents()) this.resetEvents();
     if (!this.perSubscription.has(id)) this.perSubscription.set(id, { events: 0, lastSent: Date.now() });
     return this.perSubscription.get(id);
   }
@@ -84,10 +92,11 @@ export class Notifier {
   }
 
   notify(sub, change) {
+    const style = styleOf(sub, this.defaultStyle);
+    if (!wantsAction(sub, style, change.action)) return;
     const state = this.state(sub.id);
     const event = ++state.events;
     state.lastSent = Date.now();
-    const style = styleOf(sub, this.defaultStyle);
     const request =
       style === 'backport'
         ? backportRequest(sub, { type: 'event-notification', status: 'active', eventsSince: event, event, change, base: this.base() })

@@ -12,6 +12,7 @@
 //            Bundle: a SubscriptionStatus Parameters, then the focus entries as
 //            the payload content asks (empty | id-only | full-resource). Sends
 //            channel.header.
+// Deletes (hapi, medplum) only when the Subscription asks for them: wantsAction.
 //
 // A change is { action: create|update|delete, resource, time } from fhir-store.mjs.
 
@@ -28,6 +29,11 @@ const NOTIFICATION_PROFILE = `${BACKPORT}/backport-subscription-notification-r4`
 const STATUS_PROFILE = `${BACKPORT}/backport-subscription-status-r4`;
 const STYLE_EXT = 'https://nenfhir.org/test/StructureDefinition/notification-style';
 const SECRET_EXT = 'https://www.medplum.com/fhir/StructureDefinition/subscription-secret';
+// Deletes are notified only when the Subscription asks (as the real servers do):
+// HAPI: channel extension valueBoolean true (HapiExtensions.EX_SEND_DELETE_MESSAGES);
+// Medplum: Subscription.extension, one valueCode per interaction (none: create, update).
+const HAPI_DELETE_EXT = 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages';
+const MEDPLUM_INTERACTION_EXT = 'https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction';
 
 export const isBackport = (sub) => (sub.meta?.profile ?? []).includes(BACKPORT_PROFILE);
 
@@ -36,6 +42,18 @@ export function styleOf(sub, defaultStyle) {
   if (isBackport(sub)) return 'backport';
   const chosen = getExtensionValue(sub, STYLE_EXT);
   return chosen === 'hapi' || chosen === 'medplum' ? chosen : defaultStyle;
+}
+
+// Whether a Subscription of this style is notified of this action (create|update|delete).
+export function wantsAction(sub, style, action) {
+  if (style === 'hapi') {
+    return action !== 'delete' || (sub.channel?.extension ?? []).some((e) => e.url === HAPI_DELETE_EXT && e.valueBoolean === true);
+  }
+  if (style === 'medplum') {
+    const asked = (sub.extension ?? []).filter((e) => e.url === MEDPLUM_INTERACTION_EXT).map((e) => e.valueCode);
+    return asked.length ? asked.includes(action) : action !== 'delete';
+  }
+  return true;
 }
 
 export const filterCriteria = (sub) =>

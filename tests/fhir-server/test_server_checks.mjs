@@ -335,6 +335,7 @@ await check('HAPI style with payload: PUT {endpoint}/Type/id with the resource, 
       endpoint: `${hook}/hapi`,
       payload: 'application/fhir+json',
       header: ['Authorization: Bearer hapi-hook'],
+      extension: [{ url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages', valueBoolean: true }],
     })
   );
   assert.equal((await fhir('GET', `Subscription/${sub.id}/_history`)).json.entry.length, 2);
@@ -351,7 +352,7 @@ await check('HAPI style with payload: PUT {endpoint}/Type/id with the resource, 
   assert.equal(at('/hapi/').length, 2);
 });
 
-await check('HAPI style with payload application/fhir+xml: PUT with XML', async () => {
+await check('HAPI style with payload application/fhir+xml: PUT with XML; no DELETE unless asked for', async () => {
   await activeSubscription(
     subscription(`Observation?code=${LOINC}|44444-4`, { endpoint: `${hook}/hapixml/`, payload: 'application/fhir+xml' })
   );
@@ -360,6 +361,9 @@ await check('HAPI style with payload application/fhir+xml: PUT with XML', async 
   assert.equal(put.path, `/hapixml/Observation/${obs.id}`);
   assert.match(put.headers['content-type'], /application\/fhir\+xml/);
   assert.match(put.body, new RegExp(`<Observation xmlns="http://hl7.org/fhir"><id value="${obs.id}"/>`));
+  assert.equal((await fhir('DELETE', `Observation/${obs.id}`)).status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(at('/hapixml/').length, 1, 'a DELETE was sent without subscription-send-delete-messages');
 });
 
 await check('HAPI style without payload: bodiless POST {endpoint}', async () => {
@@ -381,6 +385,10 @@ await check('Medplum style: POST with the resource, X-Signature HMAC, no channel
       extension: [
         { url: 'https://nenfhir.org/test/StructureDefinition/notification-style', valueCode: 'medplum' },
         { url: 'https://www.medplum.com/fhir/StructureDefinition/subscription-secret', valueString: secret },
+        ...['create', 'update', 'delete'].map((valueCode) => ({
+          url: 'https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction',
+          valueCode,
+        })),
       ],
     }
   );

@@ -554,6 +554,36 @@ static void test_report(void)
     store_close(s);
 }
 
+/* Inputs of final (or amended) reports, paged by ref (I6: lost deletes). */
+static void test_member_of_final(void)
+{
+    struct store *s = fresh("member_final.db");
+    CU_ASSERT_FATAL(s != NULL);
+    char refs[2][STORE_KEY_LEN];
+    CU_ASSERT_EQUAL(store_member_of_final(s, NULL, refs, 2), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/a", "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Condition/b", "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/c", "Patient/2"), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/d", "Patient/3"), 0);
+    CU_ASSERT_EQUAL(store_member_set(s, "Observation/e", "Patient/4"), 0);
+    put_report(s, "sys|A1", "Patient/1", "d1", "final", 1);
+    put_report(s, "sys|A1b", "Patient/1", "d1b", "final", 1); /* two specimens: refs once */
+    put_report(s, "sys|A2", "Patient/2", "d2", "preliminary", 1);
+    put_report(s, "sys|A3", "Patient/3", "d3", "amended", 1);
+    put_report(s, "sys|A4", "Patient/4", "d4", "entered-in-error", 1);
+    CU_ASSERT_EQUAL(store_member_of_final(s, "", refs, 2), 2);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Condition/b");
+    CU_ASSERT_STRING_EQUAL(refs[1], "Observation/a");
+    CU_ASSERT_EQUAL(store_member_of_final(s, refs[1], refs, 2), 1);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Observation/d");
+    CU_ASSERT_EQUAL(store_member_of_final(s, "Observation/d", refs, 2), 0);
+    CU_ASSERT_EQUAL(store_member_of_final(s, "", refs, 0), 0);
+    CU_ASSERT_EQUAL(store_member_forget(s, "Condition/b"), 0);
+    CU_ASSERT_EQUAL(store_member_of_final(s, NULL, refs, 2), 2);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Observation/a");
+    store_close(s);
+}
+
 static void test_transactions(void)
 {
     struct store *s = fresh("tx.db");
@@ -801,6 +831,7 @@ int main(int argc, char **argv)
                            {"seen versions: dedupe and prune (I3)", test_seen},
                            {"members (I6)", test_member},
                            {"reports (I8)", test_report},
+                           {"members of final reports (I6: lost deletes)", test_member_of_final},
                            {"begin/rollback/commit", test_transactions},
                            {"durable across close and open (I7)", test_reopen},
                            {"kill -9 mid-transaction loses no commit (I7)", test_crash},
