@@ -10,6 +10,8 @@
  */
 #include "run_config.h"
 
+#include "fhir_strings.h"
+
 #include "fhir_client.h"
 #include "fhir_primitive.h"
 
@@ -522,6 +524,9 @@ static int run_read_lines(struct run_parse *p, FILE *f)
             buf[--n] = '\0';
         if (n > RUN_LINE_MAX)
             return run_fail(p, line, "line longer than %d characters", RUN_LINE_MAX);
+        char why[FHIR_WHY_LEN]; /* values reach URLs, headers and logs: text only */
+        if (fhir_text_check(buf, n, why, sizeof why) != 0)
+            return run_fail(p, line, "%s", why);
         if (run_line(p, line, buf) != 0)
             return -1;
     }

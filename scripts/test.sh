@@ -20,3 +20,6 @@ echo "== build with AddressSanitizer + UBSan and test"
 scripts/build.sh build-asan -DNENFHIR_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2)
+
+echo "== fuzz targets (clang, libFuzzer + ASan + UBSan): short fixed runs"
+tests/fuzz/run.sh
