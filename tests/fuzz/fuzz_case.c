@@ -29,11 +29,9 @@ static void line(void *ctx, const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct nen_case c;
     char err[512] = "";
     nen_case_init(&c);

@@ -63,11 +63,9 @@ static void check_table(const struct nen_codes *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     for (int round = 0; round < 2; round++) {
         char err[512] = "";
         struct nen_codes *t = round == 0 ? nen_codes_new() : shipped_table();

@@ -67,6 +67,18 @@ static inline int fz_utf8_ok(const char *str, size_t len)
     return 1;
 }
 
+/* The fuzz input as a NUL-terminated string (caller frees), or NULL when out
+ * of memory (the run is then skipped). */
+static inline char *fz_cstring(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (text) {
+        memcpy(text, data, size);
+        text[size] = '\0';
+    }
+    return text;
+}
+
 /* s (NUL-terminated within cap bytes) is UTF-8 without control characters
  * (other than tab, CR, LF). what names it in the failure. */
 static inline void fz_text(const char *s, size_t cap, const char *what)
