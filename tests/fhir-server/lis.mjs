@@ -45,6 +45,8 @@ common options:
   --token-file FILE  send "Authorization: Bearer <contents>"
 post:    each CASE.json is a FHIR collection Bundle; its resources are POSTed one by one
          (Patient and Specimen as conditional creates), urn:uuid references rewritten.
+         --json: one line per case {file, accession, patient, resources, firstMs, lastMs}
+         (epoch ms of the first POST and of the last answer), then a total line.
          --repeat N posts N copies of each case, copy k with patient identifier and
          accession suffixed -k (4 digits, e.g. -0007). --concurrency C cases at once
          (default 4). --xml posts application/fhir+xml. --delay-ms D between resources.
@@ -170,7 +172,8 @@ class Client {
   // `budgetMs`; any other status not in `ok` throws an HttpError.
   async request(method, pathOrUrl, { body, contentType, headers = {}, ok = [200, 201], budgetMs = RETRY_BUDGET_MS } = {}) {
     const url = this.url(pathOrUrl);
-    const h = { Accept: 'application/fhir+json', ...headers };
+    // X-Test-Client: the test server counts our requests apart from nenfhir's (/_test/stats)
+    const h = { Accept: 'application/fhir+json', 'X-Test-Client': 'lis', ...headers };
     if (this.token) h.Authorization = `Bearer ${this.token}`;
     let payload = null;
     if (body != null) {
@@ -407,6 +410,7 @@ async function postCase(client, c, opts) {
   const refs = [];
   let patientRef = null;
   const ordered = orderEntries(c.entries);
+  const firstMs = Date.now();
   for (let n = 0; n < ordered.length; n++) {
     const e = ordered[n];
     if (n > 0 && opts.delayMs > 0) await sleep(opts.delayMs);
@@ -444,7 +448,8 @@ async function postCase(client, c, opts) {
     refs.push(ref);
     if (type === 'Patient') patientRef = ref;
   }
-  return { file: c.file, accession: c.accession, patient: patientRef, resources: refs };
+  // firstMs / lastMs: when the first resource's POST left, when the last one's answer came
+  return { file: c.file, accession: c.accession, patient: patientRef, resources: refs, firstMs, lastMs: Date.now() };
 }
 
 async function cmdPost(client, o, files) {

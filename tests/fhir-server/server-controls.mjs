@@ -19,6 +19,11 @@
 //                              back to 0, no handshake (a server restart, as the
 //                              Backport IG allows)
 //   POST /_test/reset                                 clear the controls (not the data)
+//   GET  /_test/stats                                 /fhir requests by kind and client,
+//                              delivery counters, DiagnosticReport writes (server-stats.mjs)
+//   GET  /_test/report-writes                         every DiagnosticReport version stored:
+//                              [{id, subject, specimen, writes: [{ms, status, versionId}]}]
+//   POST /_test/reset-stats                           counters of stats and report-writes to 0
 
 export class Controls {
   constructor() {
@@ -152,6 +157,14 @@ export async function handleTestRequest({ method, name, query, body }, ctx) {
         if (!type) throw new BadInput('query parameter "type" is required');
         return { status: 200, body: { count: await ctx.store.count(type) } };
       }
+      case 'GET stats':
+        return { status: 200, body: ctx.stats.summary(ctx.deliveries) };
+      case 'GET report-writes':
+        return { status: 200, body: [...ctx.stats.reports.values()] };
+      case 'POST reset-stats':
+        ctx.stats.reset();
+        ctx.deliveries.resetStats();
+        return { status: 200, body: { resetStats: true } };
       case 'POST reset':
         controls.reset();
         return { status: 200, body: { reset: true } };

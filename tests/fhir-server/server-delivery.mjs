@@ -1,5 +1,10 @@
-// Outbound rest-hook deliveries. Each Subscription has one FIFO queue, so its
-// notifications leave one at a time and in order. A failed attempt (connection
+// Outbound rest-hook deliveries. Each Subscription has one FIFO queue from which
+// up to `concurrency` notifications are in flight at once (--delivery-concurrency,
+// default 1: one at a time, strictly in order). With more than one, the
+// notifications about one resource (same `type`, 'Type/id') still leave in
+// order, each after the previous one's last attempt, and the queue is taken
+// first come first served otherwise (as HAPI's delivery channel, which has
+// several concurrent consumers per channel). A failed attempt (connection
 // or TLS error, timeout, non-2xx answer) is retried `retries` times, `retryDelayMs`
 // apart, then given up, as HAPI does. HTTPS trusts the server's --ca and presents
 // the server's own certificate as client certificate. Every attempt, and every
@@ -16,22 +21,58 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export class Deliveries {
-  constructor({ ca, cert, key, retries, retryDelayMs, log }) {
+  constructor({ ca, cert, key, retries, retryDelayMs, concurrency = 1, log }) {
     this.tls = { ca, cert, key };
     this.retries = retries;
     this.retryDelayMs = retryDelayMs;
+    this.concurrency = Math.max(1, concurrency);
     this.log = log;
     this.records = [];
-    this.queues = new Map();
+    this.queues = new Map(); // subscription id -> { waiting: [item], busy: Set of keys, active }
+    this.resetStats();
   }
 
-  // Queues a notification; resolves, in queue order, to the last attempt's
-  // { ok, status, error }.
+  // Counters for /_test/stats: notifications delivered (finished, whatever the
+  // outcome), attempts, their total and largest time, most in flight at once.
+  resetStats() {
+    this.stats = { notifications: 0, attempts: 0, attemptMs: 0, maxAttemptMs: 0, maxInFlight: 0, inFlight: 0 };
+  }
+
+  // Queues a notification; resolves to the last attempt's { ok, status, error }.
   send(note) {
-    const previous = this.queues.get(note.subscription) ?? Promise.resolve();
-    const run = previous.then(() => this.deliver(note));
-    this.queues.set(note.subscription, run);
-    return run;
+    let q = this.queues.get(note.subscription);
+    if (!q) this.queues.set(note.subscription, (q = { waiting: [], busy: new Set(), active: 0 }));
+    return new Promise((resolve) => {
+      q.waiting.push({ note, resolve });
+      this.pump(q);
+    });
+  }
+
+  // Starts the first waiting notifications whose resource has none in flight
+  // (nor an earlier one waiting), while fewer than `concurrency` are in flight.
+  pump(q) {
+    const blocked = new Set(q.busy);
+    for (let i = 0; i < q.waiting.length && q.active < this.concurrency; ) {
+      const { note, resolve } = q.waiting[i];
+      if (blocked.has(note.type)) {
+        i++;
+        continue;
+      }
+      q.waiting.splice(i, 1);
+      blocked.add(note.type);
+      q.busy.add(note.type);
+      q.active++;
+      this.stats.inFlight++;
+      this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
+      this.deliver(note).then((result) => {
+        q.active--;
+        this.stats.inFlight--;
+        this.stats.notifications++;
+        q.busy.delete(note.type);
+        resolve(result);
+        this.pump(q);
+      });
+    }
   }
 
   recordDropped(note) {
@@ -43,6 +84,10 @@ export class Deliveries {
     for (let attempt = 1; ; attempt++) {
       const started = new Date();
       const result = await this.attempt(note.request);
+      const ms = Date.now() - started.getTime();
+      this.stats.attempts++;
+      this.stats.attemptMs += ms;
+      this.stats.maxAttemptMs = Math.max(this.stats.maxAttemptMs, ms);
       this.records.push(record(note, result, started, attempt, false));
       const { method, url } = note.request;
       this.log(`${describe(note)} ${method} ${url} attempt ${attempt}: ${result.status ?? result.error}`);

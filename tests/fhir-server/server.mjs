@@ -19,10 +19,12 @@ import { loadR4Definitions, writeErrors } from './fhir-validation.mjs';
 import { Controls, handleTestRequest } from './server-controls.mjs';
 import { Deliveries } from './server-delivery.mjs';
 import { Notifier } from './server-notify.mjs';
+import { Stats, requestKind } from './server-stats.mjs';
 
 const USAGE = `usage: node server.mjs --cert FILE --key FILE [--ca FILE] [--require-client-cert]
        [--host 127.0.0.1] [--port 0] [--port-file FILE] [--style hapi|medplum]
-       [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--token-file FILE] [--quiet]`;
+       [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--delivery-concurrency 1]
+       [--token-file FILE] [--quiet]`;
 const MAX_BODY = 32 * 1024 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 
@@ -46,6 +48,7 @@ function parseOptions() {
         style: { type: 'string', default: 'hapi' },
         'delivery-retries': { type: 'string', default: '2' },
         'delivery-retry-delay-ms': { type: 'string', default: '500' },
+        'delivery-concurrency': { type: 'string', default: '1' },
         'token-file': { type: 'string' },
         quiet: { type: 'boolean', default: false },
       },
@@ -79,6 +82,7 @@ function parseOptions() {
     style: values.style,
     retries: int('delivery-retries'),
     retryDelayMs: int('delivery-retry-delay-ms'),
+    concurrency: int('delivery-concurrency') || die('--delivery-concurrency must be at least 1'),
     token: values['token-file'] ? read('token-file').toString('utf8').trim() : undefined,
     quiet: values.quiet,
   };
@@ -89,7 +93,13 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const chatter = opts.quiet ? () => {} : log;
 
 loadR4Definitions({ searchParameters: true });
-const store = new FhirStore({ onCommit: (changes, sent) => notifier.commit(changes, sent) });
+const stats = new Stats();
+const store = new FhirStore({
+  onCommit: (changes, sent) => {
+    stats.committed(changes);
+    notifier.commit(changes, sent);
+  },
+});
 const controls = new Controls();
 const foreign = []; // /fhir requests whose Host is not the server's own (foreign-next)
 const deliveries = new Deliveries({ ...opts, log: chatter });
@@ -163,25 +173,36 @@ async function handleFhir(req, res, url) {
   if (hostname !== new URL(base).hostname) {
     foreign.push({ method: req.method, url: req.url, host: req.headers.host ?? null, authorization: Boolean(req.headers.authorization) });
   }
+  const method = req.method;
   if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
     return send(401, outcome(401, 'login', 'Missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
   }
-  const method = req.method;
   const isWrite = WRITE_METHODS.has(method);
   const failWrite = () => {
     const headers = failure.retryAfter === undefined ? {} : { 'Retry-After': String(failure.retryAfter) };
     return send(failure.status, outcome(failure.status, 'transient', 'Writes are failing (test control /_test/fail-writes)'), headers);
   };
   const path = url.pathname.slice('/fhir'.length).replace(/^\/+|\/+$/g, '');
+  const client = req.headers['x-test-client'];
+  const countRequest = (body) => {
+    const query = new URLSearchParams(url.searchParams);
+    for (const p of ['_format', '_pretty']) query.delete(p);
+    stats.countRequest(client, requestKind(method, path, query, body));
+  };
   // without a resourceType, fail-writes answers before the body is read
   let failure = isWrite && !controls.failType && controls.writeFailure();
-  if (failure) return failWrite();
+  if (failure) {
+    countRequest(undefined);
+    return failWrite();
+  }
 
   let body;
   try {
     body = parseBody(await readBody(req), req.headers['content-type']);
+    countRequest(body);
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
+    countRequest(undefined);
     return send(err.status, outcome(err.status, err.status === 413 ? 'too-costly' : 'structure', err.message));
   }
   failure = isWrite && controls.failType && controls.writeFailure(typesWritten(path, body));
@@ -238,7 +259,7 @@ async function handleTest(req, res, url) {
   const name = url.pathname.slice('/_test/'.length);
   const answer = await handleTestRequest(
     { method: req.method, name, query: url.searchParams, body },
-    { controls, store, deliveries, goDown, foreign }
+    { controls, store, deliveries, goDown, foreign, stats }
   );
   if (answer.after) res.on('finish', () => setTimeout(answer.after, 20));
   res.writeHead(answer.status, { 'Content-Type': 'application/json', ...(answer.after ? { Connection: 'close' } : {}) });
