@@ -14,6 +14,8 @@ import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadR4Definitions, writeErrors } from './fhir-validation.mjs';
+import { Deliveries } from './server-delivery.mjs';
+import { requestKind } from './server-stats.mjs';
 
 const dir = process.argv[2];
 const read = (name) => fs.readFileSync(path.join(dir, name), 'utf8');
@@ -581,6 +583,62 @@ await check('/_test: deliveries record shape, reset, unknown control is 404', as
   }
   assert.equal((await control('reset', {})).status, 200);
   assert.equal((await control('nonsense')).status, 404);
+});
+
+await check('/_test/stats: requests by kind and X-Test-Client, report writes, reset-stats', async () => {
+  assert.equal((await control('reset-stats', {})).status, 200);
+  await fhir('GET', 'metadata');
+  await fhir('GET', 'Observation?code=x');
+  await fhir('GET', 'Observation?code=x', { headers: { 'X-Test-Client': 'lis' } });
+  const report = await create({
+    resourceType: 'DiagnosticReport', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' },
+  });
+  const stats = (await control('stats')).json;
+  assert.deepEqual(stats.requests, { 'GET metadata': 1, 'GET search Observation': 1, 'POST create DiagnosticReport': 1 });
+  assert.deepEqual(stats.byClient, { lis: { 'GET search Observation': 1 } });
+  assert.deepEqual(stats.reports, { count: 1, writes: 1 });
+  const writes = (await control('report-writes')).json;
+  assert.deepEqual(writes.map((r) => [r.id, r.subject, r.writes.map((w) => w.status)]), [[report.id, 'Patient/p1', ['final']]]);
+  assert.equal(requestKind('POST', '', new URLSearchParams(), { resourceType: 'Bundle', type: 'transaction' }), 'POST transaction');
+  assert.equal(requestKind('GET', 'Patient/1', new URLSearchParams(), undefined), 'GET read Patient');
+  assert.equal(requestKind('PUT', 'Observation', new URLSearchParams('identifier=a|b'), {}), 'PUT conditional-update Observation');
+  assert.equal((await control('reset-stats', {})).status, 200);
+  assert.deepEqual((await control('stats')).json.requests, {});
+});
+
+await check('--delivery-concurrency: N in flight per Subscription, in order per resource', async () => {
+  const started = [];
+  const gates = new Map();
+  const d = new Deliveries({ retries: 0, retryDelayMs: 0, concurrency: 3, log: () => {} });
+  d.attempt = (request) => new Promise((resolve) => {
+    started.push(request.url);
+    gates.set(request.url, () => resolve({ ok: true, status: 200, error: null }));
+  });
+  const note = (type, n) => ({ subscription: 's', style: 'hapi', event: n, type, request: { method: 'POST', url: `${type}#${n}` } });
+  const done = [note('A', 1), note('A', 2), note('B', 3), note('C', 4), note('D', 5)].map((n) => d.send(n));
+  await sleep(10);
+  assert.deepEqual(started, ['A#1', 'B#3', 'C#4']); // A#2 waits for A#1; three in flight
+  gates.get('B#3')();
+  await sleep(10);
+  assert.deepEqual(started, ['A#1', 'B#3', 'C#4', 'D#5']);
+  gates.get('A#1')();
+  await sleep(10);
+  assert.deepEqual(started, ['A#1', 'B#3', 'C#4', 'D#5', 'A#2']);
+  for (const key of ['C#4', 'D#5', 'A#2']) gates.get(key)();
+  await Promise.all(done);
+  assert.equal(d.stats.notifications, 5);
+  assert.equal(d.stats.maxInFlight, 3);
+  // concurrency 1 (the default): strictly one at a time, in queue order
+  const one = new Deliveries({ retries: 0, retryDelayMs: 0, log: () => {} });
+  const order = [];
+  one.attempt = async (request) => {
+    order.push(request.url);
+    await sleep(1);
+    return { ok: true, status: 200, error: null };
+  };
+  await Promise.all([note('A', 1), note('B', 2), note('A', 3), note('C', 4)].map((n) => one.send(n)));
+  assert.deepEqual(order, ['A#1', 'B#2', 'A#3', 'C#4']);
+  assert.equal(one.stats.maxInFlight, 1);
 });
 
 console.log(`server selftest: ${passed} passed, ${failed} failed`);
