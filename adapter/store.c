@@ -6,8 +6,8 @@
  * Every operation is a single SQL statement, so outside store_begin/commit it
  * is atomic on its own. Statements are reset after each use so that no read
  * transaction stays open (it would keep WAL checkpoints from finishing).
- * Callbacks (busy, dead_list, report_of_case) may call other store functions,
- * but not the function that is calling them.
+ * Callbacks (busy, dead_list, report_of_case, mirror_of_patient, mirror_get)
+ * may call other store functions, but not the function that is calling them.
  */
 #include "store.h"
 
@@ -44,6 +44,22 @@ static const char *const store_migrations[] = {
     "CREATE TABLE report(report_key TEXT PRIMARY KEY, case_key TEXT NOT NULL,"
     " digest TEXT NOT NULL, status TEXT NOT NULL, written_ms INTEGER NOT NULL);"
     "CREATE INDEX report_case ON report(case_key, report_key);",
+    /* 2: issue 11: the input mirror (the case's resources read locally, the
+     * server only for what it lacks), patients read in full once, write-once
+     * holds on jobs (held: the case was incomplete, nothing written yet) and
+     * the number of report writes per case (a metric) */
+    "ALTER TABLE job ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE report ADD COLUMN writes INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE mirror("
+    " ref TEXT PRIMARY KEY,"           /* "Observation/123" */
+    " type TEXT NOT NULL,"
+    " patient_key TEXT NOT NULL,"      /* "Patient/1", '' if none */
+    " version_id TEXT NOT NULL,"       /* meta.versionId, '' unknown */
+    " updated_ms INTEGER NOT NULL,"    /* meta.lastUpdated in ms, -1 unknown */
+    " json TEXT NOT NULL,"
+    " stored_ms INTEGER NOT NULL);"
+    "CREATE INDEX mirror_patient ON mirror(patient_key, ref);"
+    "CREATE TABLE seeded(patient_key TEXT PRIMARY KEY, seeded_ms INTEGER NOT NULL);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -71,27 +87,40 @@ enum store_stmt {
     ST_REPORT_PUT,
     ST_REPORT_OF_CASE,
     ST_MEMBER_OF_FINAL,
+    ST_JOB_HOLD,
+    ST_REPORT_STATS,
+    ST_MIRROR_PUT,
+    ST_MIRROR_REMOVE,
+    ST_MIRROR_OF_PATIENT,
+    ST_MIRROR_GET,
+    ST_MIRROR_COUNT,
+    ST_SEEDED_GET,
+    ST_SEEDED_SET,
+    ST_SEEDED_FORGET,
     ST_COUNT
 };
 
-#define JOB_COLS "key, gen, attempts, due_ms, dead, error, outcome"
+#define JOB_COLS "key, gen, attempts, due_ms, dead, error, outcome, first_ms, held"
 
 static const char *const store_sql[ST_COUNT] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     /* ?1 key, ?2 now, ?3 settle. In the UPDATE every column reads its old
-     * value. A queued job's due only moves later (a touch must not cut a
-     * retry's backoff short), and not past first_ms + 10 * settle. */
+     * value. A held job (the case was incomplete) is due at now + settle: the
+     * new input may complete it, so it does not wait for the hold's due. A
+     * queued job's due otherwise only moves later (a touch must not cut a
+     * retry's backoff short), and not past first_ms + 10 * settle. first_ms
+     * (the first input since queued) survives holds. */
     [ST_JOB_TOUCH] =
         "INSERT INTO job(key, gen, attempts, due_ms, first_ms, touched_ms)"
         " VALUES(?1, 1, 0, ?2 + ?3, ?2, ?2)"
         " ON CONFLICT(key) DO UPDATE SET gen = gen + 1,"
         " attempts = CASE WHEN dead THEN 0 ELSE attempts END,"
         " first_ms = CASE WHEN dead THEN ?2 ELSE first_ms END,"
-        " due_ms = CASE WHEN dead THEN ?2 + ?3"
+        " due_ms = CASE WHEN dead OR held THEN ?2 + ?3"
         "  ELSE max(due_ms, min(?2 + ?3, first_ms + 10 * ?3)) END,"
-        " dead = 0, dead_seq = 0, touched_ms = ?2",
+        " held = 0, dead = 0, dead_seq = 0, touched_ms = ?2",
     [ST_JOB_DUE] = "SELECT " JOB_COLS " FROM job WHERE dead = 0 AND due_ms <= ?1"
                    " ORDER BY due_ms, key",
     [ST_JOB_NEXT_DUE] = "SELECT min(due_ms) FROM job WHERE dead = 0",
@@ -99,6 +128,7 @@ static const char *const store_sql[ST_COUNT] = {
     /* ?1 key, ?2 gen, ?3 due, ?4 error */
     [ST_JOB_RETRY] = "UPDATE job SET error = ?4,"
                      " attempts = CASE WHEN gen = ?2 THEN attempts + 1 ELSE attempts END,"
+                     " held = CASE WHEN gen = ?2 THEN 0 ELSE held END," /* now in backoff */
                      " due_ms = CASE WHEN gen = ?2 THEN ?3 ELSE due_ms END"
                      " WHERE key = ?1 AND dead = 0",
     /* ?1 key, ?2 gen, ?3 error, ?4 outcome. Touched since: the new input may
@@ -107,12 +137,13 @@ static const char *const store_sql[ST_COUNT] = {
                     " attempts = CASE WHEN gen = ?2 THEN attempts + 1 ELSE attempts END,"
                     " dead_seq = CASE WHEN gen = ?2 THEN"
                     "  (SELECT coalesce(max(dead_seq), 0) + 1 FROM job WHERE dead = 1) ELSE 0 END,"
+                    " held = CASE WHEN gen = ?2 THEN 0 ELSE held END,"
                     " dead = CASE WHEN gen = ?2 THEN 1 ELSE 0 END"
                     " WHERE key = ?1 AND dead = 0",
     [ST_DEAD_LIST] = "SELECT " JOB_COLS " FROM job WHERE dead = 1 ORDER BY dead_seq",
     /* ?1 key or NULL for all, ?2 now */
-    [ST_DEAD_REPLAY] = "UPDATE job SET dead = 0, dead_seq = 0, attempts = 0, due_ms = ?2,"
-                       " first_ms = ?2 WHERE dead = 1 AND (?1 IS NULL OR key = ?1)",
+    [ST_DEAD_REPLAY] = "UPDATE job SET dead = 0, dead_seq = 0, held = 0, attempts = 0,"
+                       " due_ms = ?2, first_ms = ?2 WHERE dead = 1 AND (?1 IS NULL OR key = ?1)",
     [ST_COUNTS] = "SELECT (SELECT count(*) FROM job WHERE dead = 0),"
                   " (SELECT count(*) FROM job WHERE dead = 1),"
                   " (SELECT count(*) FROM resolve)",
@@ -125,18 +156,54 @@ static const char *const store_sql[ST_COUNT] = {
                       " ON CONFLICT(ref) DO UPDATE SET case_key = excluded.case_key",
     [ST_MEMBER_GET] = "SELECT case_key FROM member WHERE ref = ?1",
     [ST_MEMBER_FORGET] = "DELETE FROM member WHERE ref = ?1",
-    [ST_REPORT_GET] = "SELECT digest, status, case_key, written_ms FROM report"
+    [ST_REPORT_GET] = "SELECT digest, status, case_key, written_ms, writes FROM report"
                       " WHERE report_key = ?1",
-    [ST_REPORT_PUT] = "INSERT INTO report(report_key, case_key, digest, status, written_ms)"
-                      " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(report_key) DO UPDATE SET"
-                      " case_key = excluded.case_key, digest = excluded.digest,"
-                      " status = excluded.status, written_ms = excluded.written_ms",
-    [ST_REPORT_OF_CASE] = "SELECT report_key, digest, status, case_key, written_ms FROM report"
+    [ST_REPORT_PUT] = "INSERT INTO report(report_key, case_key, digest, status, written_ms,"
+                      " writes) VALUES(?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT(report_key) DO UPDATE"
+                      " SET case_key = excluded.case_key, digest = excluded.digest,"
+                      " status = excluded.status, written_ms = excluded.written_ms,"
+                      " writes = writes + 1",
+    [ST_REPORT_OF_CASE] = "SELECT report_key, digest, status, case_key, written_ms, writes"
+                          " FROM report"
                           " WHERE case_key = ?1 ORDER BY report_key",
     /* ?1 after (exclusive), ?2 limit */
     [ST_MEMBER_OF_FINAL] = "SELECT m.ref FROM member m WHERE m.ref > ?1 AND EXISTS("
                            "SELECT 1 FROM report r WHERE r.case_key = m.case_key"
                            " AND r.status IN ('final', 'amended')) ORDER BY m.ref LIMIT ?2",
+    /* ?1 key, ?2 gen, ?3 due. Touched since: left as the touch left it. */
+    [ST_JOB_HOLD] = "UPDATE job SET held = 1, due_ms = ?3, error = ''"
+                    " WHERE key = ?1 AND gen = ?2 AND dead = 0",
+    [ST_REPORT_STATS] = "SELECT count(*), coalesce(sum(writes), 0) FROM report",
+    /* ?1 ref, ?2 type, ?3 patient_key, ?4 version_id, ?5 updated_ms, ?6 json,
+     * ?7 now. Versions only move forward: the stored row is replaced only by
+     * a newer one. Both versionIds all digits: the greater number (compared
+     * as digit strings without leading zeros, so no overflow); else both
+     * lastUpdated known: the later; else (cannot tell) any difference in
+     * versionId or JSON. In the WHERE, mirror.x is the stored row. */
+    [ST_MIRROR_PUT] =
+        "INSERT INTO mirror(ref, type, patient_key, version_id, updated_ms, json, stored_ms)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(ref) DO UPDATE SET"
+        " type = excluded.type, patient_key = excluded.patient_key,"
+        " version_id = excluded.version_id, updated_ms = excluded.updated_ms,"
+        " json = excluded.json, stored_ms = excluded.stored_ms"
+        " WHERE CASE"
+        "  WHEN mirror.version_id <> '' AND mirror.version_id NOT GLOB '*[^0-9]*'"
+        "   AND excluded.version_id <> '' AND excluded.version_id NOT GLOB '*[^0-9]*'"
+        "  THEN length(ltrim(excluded.version_id, '0')) > length(ltrim(mirror.version_id, '0'))"
+        "   OR (length(ltrim(excluded.version_id, '0')) = length(ltrim(mirror.version_id, '0'))"
+        "    AND ltrim(excluded.version_id, '0') > ltrim(mirror.version_id, '0'))"
+        "  WHEN mirror.updated_ms >= 0 AND excluded.updated_ms >= 0"
+        "  THEN excluded.updated_ms > mirror.updated_ms"
+        "  ELSE excluded.version_id <> mirror.version_id OR excluded.json <> mirror.json END",
+    [ST_MIRROR_REMOVE] = "DELETE FROM mirror WHERE ref = ?1",
+    [ST_MIRROR_OF_PATIENT] = "SELECT ref, type, json FROM mirror WHERE patient_key = ?1"
+                             " ORDER BY ref",
+    [ST_MIRROR_GET] = "SELECT ref, type, json FROM mirror WHERE ref = ?1",
+    [ST_MIRROR_COUNT] = "SELECT count(*) FROM mirror",
+    [ST_SEEDED_GET] = "SELECT 1 FROM seeded WHERE patient_key = ?1",
+    [ST_SEEDED_SET] = "INSERT INTO seeded(patient_key, seeded_ms) VALUES(?1, ?2)"
+                      " ON CONFLICT(patient_key) DO UPDATE SET seeded_ms = excluded.seeded_ms",
+    [ST_SEEDED_FORGET] = "DELETE FROM seeded WHERE patient_key = ?1",
 };
 
 struct store {
@@ -459,6 +526,8 @@ static void store_read_job(sqlite3_stmt *st, struct store_job *j)
     j->dead = sqlite3_column_int(st, 4);
     store_col_text(st, 5, j->error, sizeof j->error);
     store_col_text(st, 6, j->outcome, sizeof j->outcome);
+    j->first_ms = sqlite3_column_int64(st, 7);
+    j->held = sqlite3_column_int(st, 8);
 }
 
 int store_job_due(struct store *s, int64_t now_ms, int (*busy)(void *ctx, const char *key),
@@ -524,6 +593,15 @@ int store_job_dead(struct store *s, const struct store_job *j, const char *error
         store_bind_long_text(s, st, 4, outcome) != 0)
         return -1;
     return store_run(s, st, "job dead");
+}
+
+int store_job_hold(struct store *s, const struct store_job *j, int64_t due_ms)
+{
+    sqlite3_stmt *st = s->st[ST_JOB_HOLD];
+    if (store_bind_text(s, st, 1, j->key) != 0 || store_bind_int(s, st, 2, j->gen) != 0 ||
+        store_bind_int(s, st, 3, due_ms) != 0)
+        return -1;
+    return store_run(s, st, "job hold");
 }
 
 int store_dead_list(struct store *s, int (*fn)(void *ctx, const struct store_job *j), void *ctx)
@@ -685,13 +763,14 @@ int store_member_forget(struct store *s, const char *ref)
 
 /* ---- reports ---- */
 
-/* Columns digest, status, case_key, written_ms from column `first` on. */
+/* Columns digest, status, case_key, written_ms, writes from column `first` on. */
 static void store_read_report(sqlite3_stmt *st, int first, struct store_report *r)
 {
     store_col_text(st, first, r->digest, sizeof r->digest);
     store_col_text(st, first + 1, r->status, sizeof r->status);
     store_col_text(st, first + 2, r->case_key, sizeof r->case_key);
     r->written_ms = sqlite3_column_int64(st, first + 3);
+    r->writes = sqlite3_column_int(st, first + 4);
 }
 
 int store_report_get(struct store *s, const char *report_key, struct store_report *out)
@@ -762,4 +841,158 @@ int store_member_of_final(struct store *s, const char *after, char (*refs)[STORE
         n = store_fail(s, "members of final reports");
     (void)sqlite3_reset(st);
     return n;
+}
+
+int store_report_stats(struct store *s, long *cases, long *writes)
+{
+    sqlite3_stmt *st = s->st[ST_REPORT_STATS];
+    int r = store_row(s, st, "report stats");
+    if (r != 1)
+        return r == 0 ? store_fail(s, "report stats") : -1;
+    if (cases)
+        *cases = (long)sqlite3_column_int64(st, 0);
+    if (writes)
+        *writes = (long)sqlite3_column_int64(st, 1);
+    (void)sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- the input mirror ---- */
+
+int store_mirror_put(struct store *s, const char *ref, const char *type, const char *patient_key,
+                     const char *version_id, int64_t updated_ms, const char *json, int64_t now_ms)
+{
+    sqlite3_stmt *st = s->st[ST_MIRROR_PUT];
+    if (!patient_key)
+        patient_key = "";
+    if (store_check_key(s, "mirror put", ref) != 0 ||
+        (*patient_key && store_check_key(s, "mirror put", patient_key) != 0))
+        return -1;
+    if (!json) {
+        snprintf(s->err, sizeof s->err, "mirror put %s: no JSON", ref);
+        return -1;
+    }
+    if (updated_ms < 0)
+        updated_ms = -1; /* one spelling of "unknown" */
+    if (store_bind_text(s, st, 1, ref) != 0 || store_bind_text(s, st, 2, type ? type : "") != 0 ||
+        store_bind_text(s, st, 3, patient_key) != 0 ||
+        store_bind_text(s, st, 4, version_id ? version_id : "") != 0 ||
+        store_bind_int(s, st, 5, updated_ms) != 0 || store_bind_text(s, st, 6, json) != 0 ||
+        store_bind_int(s, st, 7, now_ms) != 0)
+        return -1;
+    if (store_run(s, st, "mirror put") != 0)
+        return -1;
+    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int store_mirror_remove(struct store *s, const char *ref)
+{
+    sqlite3_stmt *st = s->st[ST_MIRROR_REMOVE];
+    if (!ref) {
+        snprintf(s->err, sizeof s->err, "mirror remove: no ref");
+        return -1;
+    }
+    if (store_bind_text(s, st, 1, ref) != 0 || store_run(s, st, "mirror remove") != 0)
+        return -1;
+    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+/* Step st (ref, type, json rows) calling fn for each until it returns
+ * non-zero; resets st. Returns rows visited or -1. */
+static int store_mirror_rows(struct store *s, sqlite3_stmt *st, const char *what,
+                             int (*fn)(void *ctx, const char *ref, const char *type,
+                                       const char *json),
+                             void *ctx)
+{
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* valid until the next step or reset */
+        const char *ref = (const char *)sqlite3_column_text(st, 0);
+        const char *type = (const char *)sqlite3_column_text(st, 1);
+        const char *json = (const char *)sqlite3_column_text(st, 2);
+        if (!ref || !type || !json) { /* out of memory (the columns are NOT NULL) */
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        n++;
+        if (fn && fn(ctx, ref, type, json) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc == SQLITE_NOMEM) {
+        snprintf(s->err, sizeof s->err, "%s: out of memory", what);
+        n = -1;
+    } else if (rc != SQLITE_DONE) {
+        n = store_fail(s, what);
+    }
+    (void)sqlite3_reset(st);
+    return n;
+}
+
+int store_mirror_of_patient(struct store *s, const char *patient_key,
+                            int (*fn)(void *ctx, const char *ref, const char *type,
+                                      const char *json),
+                            void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_MIRROR_OF_PATIENT];
+    if (store_bind_text(s, st, 1, patient_key ? patient_key : "") != 0)
+        return -1;
+    return store_mirror_rows(s, st, "mirror of patient", fn, ctx);
+}
+
+int store_mirror_get(struct store *s, const char *ref,
+                     int (*fn)(void *ctx, const char *ref, const char *type, const char *json),
+                     void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_MIRROR_GET];
+    if (!ref) {
+        snprintf(s->err, sizeof s->err, "mirror get: no ref");
+        return -1;
+    }
+    if (store_bind_text(s, st, 1, ref) != 0)
+        return -1;
+    return store_mirror_rows(s, st, "mirror get", fn, ctx);
+}
+
+int store_mirror_count(struct store *s, long *rows)
+{
+    sqlite3_stmt *st = s->st[ST_MIRROR_COUNT];
+    int r = store_row(s, st, "mirror count");
+    if (r != 1)
+        return r == 0 ? store_fail(s, "mirror count") : -1;
+    if (rows)
+        *rows = (long)sqlite3_column_int64(st, 0);
+    (void)sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- patients read in full once ---- */
+
+int store_seeded_get(struct store *s, const char *patient_key)
+{
+    sqlite3_stmt *st = s->st[ST_SEEDED_GET];
+    if (store_bind_text(s, st, 1, patient_key ? patient_key : "") != 0)
+        return -1;
+    int r = store_row(s, st, "seeded get");
+    if (r == 1)
+        (void)sqlite3_reset(st);
+    return r;
+}
+
+int store_seeded_set(struct store *s, const char *patient_key, int64_t now_ms)
+{
+    sqlite3_stmt *st = s->st[ST_SEEDED_SET];
+    if (store_check_key(s, "seeded set", patient_key) != 0 ||
+        store_bind_text(s, st, 1, patient_key) != 0 || store_bind_int(s, st, 2, now_ms) != 0)
+        return -1;
+    return store_run(s, st, "seeded set");
+}
+
+int store_seeded_forget(struct store *s, const char *patient_key)
+{
+    sqlite3_stmt *st = s->st[ST_SEEDED_FORGET];
+    if (store_bind_text(s, st, 1, patient_key ? patient_key : "") != 0)
+        return -1;
+    return store_run(s, st, "seeded forget");
 }

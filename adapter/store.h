@@ -5,7 +5,10 @@
  * each input belongs to (for deletes, I6), the last report written per case
  * (I8: write nothing when nothing changed; preliminary -> final -> amended),
  * dead letters (I9) and small key/value state (poll cursor, subscription id,
- * backport event counters).
+ * backport event counters). Since issue 11 also a local mirror of the input
+ * resources (the pipeline reads a case from it, the server only for what it
+ * lacks), which patients were read in full once, write-once holds on jobs
+ * (the case is incomplete: write nothing yet) and report writes per case.
  *
  * A notification is acknowledged only after the store_commit() of the
  * transaction that recorded its effects; a crash at any instant loses
@@ -49,6 +52,10 @@ struct store_job {
     int64_t gen;       /* bumped by every touch; done/retry only match this gen */
     int attempts;      /* failed attempts so far */
     int64_t due_ms;
+    int64_t first_ms;  /* first input since queued (kept across holds and
+                          retries): "write a preliminary report after N minutes
+                          with inputs still missing" counts from here */
+    int held;          /* 1: a run found the case incomplete (store_job_hold) */
     int dead;          /* 1 in store_dead_list */
     char error[STORE_TEXT_LEN];    /* last error ("" none) */
     char outcome[STORE_TEXT_LEN];  /* server's OperationOutcome JSON ("" none) */
@@ -56,7 +63,10 @@ struct store_job {
 
 /* A change to an input of case key: insert the job, or, if queued, bump its
  * gen and push due to now+settle (never later than first_touch+10*settle, so a
- * steady stream cannot starve it). A dead job is revived (attempts 0). */
+ * steady stream cannot starve it; never earlier than it was, so a retry's
+ * backoff is not cut short). A held job (store_job_hold) is released: held 0,
+ * due now+settle (the new input may complete the case), first_ms kept. A dead
+ * job is revived (attempts 0, first_ms now). */
 int store_job_touch(struct store *s, const char *key, int64_t now_ms, int settle_ms);
 
 /* Up to max queued jobs with due <= now, earliest first, skipping keys for
@@ -72,10 +82,19 @@ int store_job_next_due(struct store *s, int64_t *due_ms);
  * then it stays queued and runs again). */
 int store_job_done(struct store *s, const struct store_job *j);
 
-/* The job failed and will be retried at due_ms: attempts+1, error kept. If
- * touched since, only the error is kept (attempts unchanged, due unchanged). */
+/* The job failed and will be retried at due_ms: attempts+1, error kept, held
+ * 0 (in backoff now). If touched since, only the error is kept (attempts, due
+ * and held unchanged). */
 int store_job_retry(struct store *s, const struct store_job *j, int64_t due_ms,
                     const char *error);
+
+/* Write-once hold: the run (key, gen) found the case incomplete and wrote
+ * nothing; run it again at due_ms (the preliminary-report deadline, say)
+ * unless an input changes first. Sets held 1, due_ms, error ""; attempts and
+ * first_ms unchanged. If touched since (gen differs) or dead, nothing changes
+ * (the touch already made it due soon). A later store_job_touch releases the
+ * hold (see there). */
+int store_job_hold(struct store *s, const struct store_job *j, int64_t due_ms);
 
 /* The job goes to dead letter with its error and the server's
  * OperationOutcome (may be NULL or ""). */
@@ -129,15 +148,63 @@ struct store_report {
     char status[24];    /* preliminary | final | amended | entered-in-error */
     char case_key[STORE_KEY_LEN];
     int64_t written_ms;
+    int writes;         /* times store_report_put wrote this key (1 on the first);
+                           0 for reports of stores older than schema 2.
+                           Ignored by store_report_put. */
 };
 /* 1 found, 0 none, -1 error. */
 int store_report_get(struct store *s, const char *report_key, struct store_report *out);
 int store_report_put(struct store *s, const char *report_key, const struct store_report *r);
+/* For a metric: *cases = number of report keys, *writes = the sum of their
+ * writes. Either pointer may be NULL. */
+int store_report_stats(struct store *s, long *cases, long *writes);
 /* Report keys whose case_key is key (a case can hold several specimens):
  * calls fn for each; returns count or -1. */
 int store_report_of_case(struct store *s, const char *case_key,
                          int (*fn)(void *ctx, const char *report_key,
                                    const struct store_report *r),
                          void *ctx);
+
+/* --- the input mirror: the last version seen of each input resource --- */
+
+/* Store resource ref ("Observation/123", < STORE_KEY_LEN bytes) of type
+ * ("Observation") belonging to patient_key ("Patient/1"; "" or NULL none)
+ * with its meta.versionId (version_id, "" or NULL unknown), meta.lastUpdated
+ * in ms (updated_ms, negative unknown) and its JSON text (copied; required).
+ * Versions only move forward. Returns 1 stored (ref new, or newer than the
+ * stored version), 0 kept the stored one (same or older), -1 error. Newer:
+ * both versionIds all digits -> the greater number; else both updated_ms
+ * known -> the later; equal versions or equal times -> 0; else (cannot tell)
+ * -> stored if versionId or JSON differs. One statement: atomic on its own
+ * and correct inside store_begin/commit. */
+int store_mirror_put(struct store *s, const char *ref, const char *type, const char *patient_key,
+                     const char *version_id, int64_t updated_ms, const char *json, int64_t now_ms);
+/* 1 removed, 0 absent, -1 error. */
+int store_mirror_remove(struct store *s, const char *ref);
+/* Every mirrored resource of patient_key ("" : those without a patient), in
+ * ref order: fn(ctx, ref, type, json) for each, the strings valid only during
+ * the call (copy what you keep); stops when fn returns non-zero (fn NULL:
+ * count only). Returns the rows visited (including the one that stopped) or
+ * -1. */
+int store_mirror_of_patient(struct store *s, const char *patient_key,
+                            int (*fn)(void *ctx, const char *ref, const char *type,
+                                      const char *json),
+                            void *ctx);
+/* The one resource ref, like store_mirror_of_patient: 1 found (fn called
+ * once), 0 absent, -1 error. */
+int store_mirror_get(struct store *s, const char *ref,
+                     int (*fn)(void *ctx, const char *ref, const char *type, const char *json),
+                     void *ctx);
+/* *rows = the number of mirrored resources (for a metric). */
+int store_mirror_count(struct store *s, long *rows);
+
+/* --- patients whose inputs were read in full from the server once --- */
+
+/* 1 seeded, 0 not, -1 error. */
+int store_seeded_get(struct store *s, const char *patient_key);
+/* Mark patient_key (< STORE_KEY_LEN bytes) as read in full at now_ms. */
+int store_seeded_set(struct store *s, const char *patient_key, int64_t now_ms);
+/* Forget it (the next case of this patient reads it in full again). */
+int store_seeded_forget(struct store *s, const char *patient_key);
 
 #endif

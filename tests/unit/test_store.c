@@ -3,7 +3,10 @@
  * work queue (touch, settle and its cap, gen checks on done/retry/dead),
  * dead letters and replay, resolve, seen-version dedupe (I3), members (I6),
  * reports (I8), transactions, durability across close/open, a kill -9 in
- * the middle of a stream of commits, and an unwritable path.
+ * the middle of a stream of commits, and an unwritable path. Issue 11: a
+ * store of the previous release (schema 1) migrated without losing queued
+ * work, the input mirror (versions only move forward), patients seeded once,
+ * write-once holds on jobs and report writes per case.
  * argv[1]: a scratch directory (default: a fresh mkdtemp under /tmp).
  */
 #include "test_util.h"
@@ -23,7 +26,7 @@
 static char scratch[256];
 static int scratch_made; /* we made it with mkdtemp: remove it at the end */
 
-#define MAX_DBS 32
+#define MAX_DBS 48
 static char dbs[MAX_DBS][320]; /* database files created, removed at the end */
 static int ndbs;
 
@@ -120,7 +123,7 @@ static void test_pragmas_and_schema(void)
     sqlite3_finalize(st);
     CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 1);
+    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
     /* a database from a newer program is refused, not damaged */
     CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
@@ -797,6 +800,582 @@ static void test_crash(void)
     }
 }
 
+/* ---- issue 11: migration from schema 1, mirror, seeded, holds, writes ---- */
+
+/* The previous release's schema (migration 1 exactly as shipped) and a few
+ * rows of queued work, as that release left them. */
+static const char store_v1_fixture[] =
+    "PRAGMA journal_mode=WAL;"
+    "BEGIN;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE job("
+    " key TEXT PRIMARY KEY,"
+    " gen INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " due_ms INTEGER NOT NULL,"
+    " first_ms INTEGER NOT NULL,"
+    " touched_ms INTEGER NOT NULL,"
+    " dead INTEGER NOT NULL DEFAULT 0,"
+    " dead_seq INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " outcome TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX job_due ON job(dead, due_ms, key);"
+    "CREATE INDEX job_dead ON job(dead, dead_seq);"
+    "CREATE TABLE resolve(ref TEXT PRIMARY KEY);"
+    "CREATE TABLE seen(type TEXT NOT NULL, id TEXT NOT NULL, version TEXT NOT NULL,"
+    " seen_ms INTEGER NOT NULL, PRIMARY KEY(type, id, version)) WITHOUT ROWID;"
+    "CREATE INDEX seen_time ON seen(seen_ms);"
+    "CREATE TABLE member(ref TEXT PRIMARY KEY, case_key TEXT NOT NULL);"
+    "CREATE TABLE report(report_key TEXT PRIMARY KEY, case_key TEXT NOT NULL,"
+    " digest TEXT NOT NULL, status TEXT NOT NULL, written_ms INTEGER NOT NULL);"
+    "CREATE INDEX report_case ON report(case_key, report_key);"
+    "PRAGMA user_version=1;"
+    /* rows */
+    "INSERT INTO meta VALUES('poll_cursor', '2026-03-01T10:00:00Z'), ('subscription', 'Sub/7');"
+    "INSERT INTO job(key, gen, attempts, due_ms, first_ms, touched_ms, error) VALUES"
+    " ('Patient/1', 3, 0, 5000, 1000, 4000, ''),"
+    " ('Patient/2', 1, 2, 9000, 2000, 2000, 'HTTP 503'),"
+    " ('Patient/3', 7, 1, 100, 50, 60, 'timeout');"
+    "INSERT INTO job(key, gen, attempts, due_ms, first_ms, touched_ms, dead, dead_seq, error,"
+    " outcome) VALUES"
+    " ('Patient/9', 2, 5, 700, 10, 600, 1, 1, 'HTTP 422',"
+    "  '{\"resourceType\":\"OperationOutcome\"}'),"
+    " ('Patient/8', 1, 5, 800, 20, 700, 1, 2, 'HTTP 400', '');"
+    "INSERT INTO resolve(ref) VALUES('Observation/44'), ('Specimen/5');"
+    "INSERT INTO seen VALUES('Observation', '44', '3', 1000);"
+    "INSERT INTO member VALUES('Observation/10', 'Patient/1'), ('Specimen/5', 'Patient/1');"
+    "INSERT INTO report VALUES"
+    " ('urn:acc|S-1', 'Patient/1', 'aaaa', 'final', 3000),"
+    " ('urn:acc|S-2', 'Patient/1', 'bbbb', 'preliminary', 3500);"
+    "COMMIT;";
+
+static int user_version(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* fn for store_mirror_*: appends "ref type json;" to a char[1024] */
+static int mirror_cat(void *ctx, const char *ref, const char *type, const char *json)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 1024 - n, "%s %s %s;", ref, type, json);
+    return 0;
+}
+
+static int mirror_stop_after_one(void *ctx, const char *ref, const char *type, const char *json)
+{
+    mirror_cat(ctx, ref, type, json);
+    return 1;
+}
+
+static void test_migrate_v1(void)
+{
+    const char *path = db_path("v1.db");
+    CU_ASSERT_FATAL(path != NULL);
+    sqlite3 *db = NULL;
+    CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
+    char *msg = NULL;
+    CU_ASSERT_EQUAL(sqlite3_exec(db, store_v1_fixture, NULL, NULL, &msg), SQLITE_OK);
+    if (msg)
+        fprintf(stderr, "fixture: %s\n", msg);
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    CU_ASSERT_EQUAL_FATAL(user_version(path), 1);
+
+    struct store *s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(user_version(path), 2);
+    /* queued work: every job still due when it was, attempts and error kept */
+    static struct store_job out[8];
+    CU_ASSERT_EQUAL(store_job_due(s, 99, NULL, NULL, out, 8), 0);
+    CU_ASSERT_EQUAL_FATAL(store_job_due(s, INT64_MAX, NULL, NULL, out, 8), 3);
+    CU_ASSERT_STRING_EQUAL(out[0].key, "Patient/3");
+    CU_ASSERT_EQUAL(out[0].due_ms, 100);
+    CU_ASSERT_EQUAL(out[0].attempts, 1);
+    CU_ASSERT_EQUAL(out[0].gen, 7);
+    CU_ASSERT_STRING_EQUAL(out[0].error, "timeout");
+    CU_ASSERT_EQUAL(out[0].first_ms, 50);
+    CU_ASSERT_EQUAL(out[0].held, 0);
+    CU_ASSERT_STRING_EQUAL(out[1].key, "Patient/1");
+    CU_ASSERT_EQUAL(out[1].due_ms, 5000);
+    CU_ASSERT_EQUAL(out[1].attempts, 0);
+    CU_ASSERT_EQUAL(out[1].gen, 3);
+    CU_ASSERT_EQUAL(out[1].first_ms, 1000);
+    CU_ASSERT_STRING_EQUAL(out[2].key, "Patient/2");
+    CU_ASSERT_EQUAL(out[2].due_ms, 9000);
+    CU_ASSERT_EQUAL(out[2].attempts, 2);
+    CU_ASSERT_STRING_EQUAL(out[2].error, "HTTP 503");
+    CU_ASSERT_EQUAL(out[2].held, 0);
+    int64_t due = 0;
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 1);
+    CU_ASSERT_EQUAL(due, 100);
+    /* dead letters, oldest first */
+    struct dead_seen d;
+    memset(&d, 0, sizeof d);
+    CU_ASSERT_EQUAL(store_dead_list(s, collect_dead, &d), 2);
+    CU_ASSERT_STRING_EQUAL(d.keys[0], "Patient/9");
+    CU_ASSERT_STRING_EQUAL(d.keys[1], "Patient/8");
+    CU_ASSERT_EQUAL(d.last.attempts, 5);
+    CU_ASSERT_STRING_EQUAL(d.last.error, "HTTP 400");
+    d.n = 0;
+    d.stop_after = 1;
+    CU_ASSERT_EQUAL(store_dead_list(s, collect_dead, &d), 1);
+    CU_ASSERT_EQUAL(d.last.attempts, 5);
+    CU_ASSERT_STRING_EQUAL(d.last.error, "HTTP 422");
+    CU_ASSERT_STRING_EQUAL(d.last.outcome, "{\"resourceType\":\"OperationOutcome\"}");
+    int queued = -1, ndead = -1, resolving = -1;
+    CU_ASSERT_EQUAL(store_counts(s, &queued, &ndead, &resolving), 0);
+    CU_ASSERT_EQUAL(queued, 3);
+    CU_ASSERT_EQUAL(ndead, 2);
+    CU_ASSERT_EQUAL(resolving, 2);
+    /* reports: digest and status kept, writes 0 */
+    struct store_report r;
+    CU_ASSERT_EQUAL_FATAL(store_report_get(s, "urn:acc|S-1", &r), 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, "aaaa");
+    CU_ASSERT_STRING_EQUAL(r.status, "final");
+    CU_ASSERT_STRING_EQUAL(r.case_key, "Patient/1");
+    CU_ASSERT_EQUAL(r.written_ms, 3000);
+    CU_ASSERT_EQUAL(r.writes, 0);
+    CU_ASSERT_EQUAL_FATAL(store_report_get(s, "urn:acc|S-2", &r), 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, "bbbb");
+    CU_ASSERT_STRING_EQUAL(r.status, "preliminary");
+    CU_ASSERT_EQUAL(r.writes, 0);
+    long cases = -1, writes = -1;
+    CU_ASSERT_EQUAL(store_report_stats(s, &cases, &writes), 0);
+    CU_ASSERT_EQUAL(cases, 2);
+    CU_ASSERT_EQUAL(writes, 0);
+    /* meta, members, seen, resolve kept */
+    char v[64];
+    CU_ASSERT_EQUAL(store_meta_get(s, "poll_cursor", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "2026-03-01T10:00:00Z");
+    CU_ASSERT_EQUAL(store_meta_get(s, "subscription", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "Sub/7");
+    CU_ASSERT_EQUAL(store_member_get(s, "Specimen/5", v, sizeof v), 1);
+    CU_ASSERT_STRING_EQUAL(v, "Patient/1");
+    CU_ASSERT_EQUAL(store_seen(s, "Observation", "44", "3"), 0);
+    char refs[4][STORE_KEY_LEN];
+    CU_ASSERT_EQUAL_FATAL(store_resolve_list(s, refs, 4), 2);
+    CU_ASSERT_STRING_EQUAL(refs[0], "Observation/44");
+    char finals[4][STORE_KEY_LEN];
+    CU_ASSERT_EQUAL(store_member_of_final(s, "", finals, 4), 2);
+
+    /* the new operations work on the migrated store */
+    long rows = -1;
+    CU_ASSERT_EQUAL(store_mirror_count(s, &rows), 0);
+    CU_ASSERT_EQUAL(rows, 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/10", "Observation", "Patient/1", "1", -1,
+                                     "{\"id\":\"10\"}", 6000),
+                    1);
+    CU_ASSERT_EQUAL(store_mirror_count(s, &rows), 0);
+    CU_ASSERT_EQUAL(rows, 1);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_seeded_set(s, "Patient/1", 6000), 0);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 1);
+    /* hold a migrated job that had failed before: attempts kept, error cleared */
+    struct store_job j = out[2];
+    CU_ASSERT_EQUAL(store_job_hold(s, &j, 60000), 0);
+    struct store_job h;
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.held, 1);
+    CU_ASSERT_EQUAL(h.due_ms, 60000);
+    CU_ASSERT_EQUAL(h.attempts, 2);
+    CU_ASSERT_STRING_EQUAL(h.error, "");
+    CU_ASSERT_EQUAL(h.first_ms, 2000);
+    CU_ASSERT_EQUAL(store_job_touch(s, "Patient/2", 7000, 100), 0);
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.held, 0);
+    CU_ASSERT_EQUAL(h.due_ms, 7100);
+    CU_ASSERT_EQUAL(h.first_ms, 2000);
+    r = (struct store_report){.digest = "cccc", .status = "final", .case_key = "Patient/1",
+                              .written_ms = 7000};
+    CU_ASSERT_EQUAL(store_report_put(s, "urn:acc|S-2", &r), 0);
+    CU_ASSERT_EQUAL_FATAL(store_report_get(s, "urn:acc|S-2", &r), 1);
+    CU_ASSERT_EQUAL(r.writes, 1);
+    CU_ASSERT_STRING_EQUAL(r.digest, "cccc");
+    /* a dead letter of the old release replays */
+    CU_ASSERT_EQUAL(store_dead_replay(s, "Patient/9", 8000), 1);
+    CU_ASSERT_FATAL(find_job(s, "Patient/9", &h));
+    CU_ASSERT_EQUAL(h.due_ms, 8000);
+    CU_ASSERT_EQUAL(h.held, 0);
+    store_close(s);
+
+    /* opening again does not migrate again and keeps it all */
+    s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(user_version(path), 2);
+    CU_ASSERT_EQUAL(store_mirror_count(s, &rows), 0);
+    CU_ASSERT_EQUAL(rows, 1);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 1);
+    CU_ASSERT_EQUAL(store_report_stats(s, &cases, &writes), 0);
+    CU_ASSERT_EQUAL(cases, 2);
+    CU_ASSERT_EQUAL(writes, 1);
+    CU_ASSERT_EQUAL(store_counts(s, &queued, &ndead, NULL), 0);
+    CU_ASSERT_EQUAL(queued, 4);
+    CU_ASSERT_EQUAL(ndead, 1);
+    store_close(s);
+    CU_ASSERT(integrity_ok(path));
+}
+
+/* The JSON stored for ref ("" if absent) into buf[1024]. */
+static const char *mirror_json(struct store *s, const char *ref, char *buf)
+{
+    char all[1024] = "";
+    buf[0] = '\0';
+    if (store_mirror_get(s, ref, mirror_cat, all) == 1) {
+        const char *sp = strchr(all, ' ');
+        sp = sp ? strchr(sp + 1, ' ') : NULL;
+        if (sp) {
+            snprintf(buf, 1024, "%s", sp + 1);
+            size_t n = strlen(buf);
+            if (n && buf[n - 1] == ';')
+                buf[n - 1] = '\0';
+        }
+    }
+    return buf;
+}
+
+/* The ordering rules of store_mirror_put; tx: all in one transaction. */
+static void mirror_rules(struct store *s, int tx)
+{
+    char b[1024];
+    const char *o = "Observation/1", *ob = "Observation";
+    if (tx)
+        CU_ASSERT_EQUAL_FATAL(store_begin(s), 0);
+    /* numeric versions, delivered out of order */
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "2", 2000, "{v2}", 1), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "1", 1000, "{v1}", 2), 0);
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, o, b), "{v2}");
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "2", 2000, "{v2}", 3), 0); /* same */
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "2", 2500, "{v2x}", 3), 0);
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, o, b), "{v2}");
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "9", 3000, "{v9}", 4), 1);
+    /* numbers, not strings: 10 > 9; a version wins over a contradicting time */
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "10", 100, "{v10}", 5), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "9", 9000, "{v9}", 6), 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "010", 9000, "{v010}", 6), 0);
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, o, b), "{v10}");
+    /* longer than any integer type */
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "99999999999999999999999", -1,
+                                     "{big}", 7),
+                    1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "99999999999999999999998", -1,
+                                     "{big-1}", 7),
+                    0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, o, ob, "Patient/1", "100000000000000000000000", -1,
+                                     "{big+1}", 7),
+                    1);
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, o, b), "{big+1}");
+
+    /* versions not numbers: lastUpdated decides */
+    const char *c = "Condition/1", *co = "Condition";
+    CU_ASSERT_EQUAL(store_mirror_put(s, c, co, "Patient/1", "b", 100, "{b}", 1), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, c, co, "Patient/1", "a", 50, "{a}", 2), 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, c, co, "Patient/1", "c", 100, "{c}", 3), 0); /* equal */
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, c, b), "{b}");
+    CU_ASSERT_EQUAL(store_mirror_put(s, c, co, "Patient/1", "3", 200, "{3}", 4), 1); /* mixed */
+    CU_ASSERT_EQUAL(store_mirror_put(s, c, co, "Patient/1", "4", 150, "{4}", 4), 1); /* digits */
+    CU_ASSERT_EQUAL(store_mirror_put(s, c, co, "Patient/1", "x", 150, "{x}", 4), 0);  /* time */
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, c, b), "{4}");
+
+    /* cannot tell: stored if versionId or JSON differs */
+    const char *sp = "Specimen/1", *spt = "Specimen";
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", "", -1, "{s1}", 1), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", "", -1, "{s1}", 2), 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", NULL, -7, "{s1}", 2), 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", "", -1, "{s2}", 3), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", "v", 500, "{s2}", 4), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", "v", -1, "{s2}", 5), 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/1", "w", -1, "{s2}", 5), 1);
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, sp, b), "{s2}");
+    /* a newer version may move to another patient */
+    CU_ASSERT_EQUAL(store_mirror_put(s, sp, spt, "Patient/2", "x", 600, "{s3}", 6), 1);
+
+    /* of_patient: ref order, stop, no patient */
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/0", ob, "Patient/1", "1", -1, "{o0}", 7), 1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Medication/1", "Medication", "", "1", -1, "{m}", 7), 1);
+    char all[1024] = "";
+    CU_ASSERT_EQUAL(store_mirror_of_patient(s, "Patient/1", mirror_cat, all), 3);
+    CU_ASSERT_STRING_EQUAL(all, "Condition/1 Condition {4};Observation/0 Observation {o0};"
+                                "Observation/1 Observation {big+1};");
+    all[0] = '\0';
+    CU_ASSERT_EQUAL(store_mirror_of_patient(s, "Patient/1", mirror_stop_after_one, all), 1);
+    CU_ASSERT_STRING_EQUAL(all, "Condition/1 Condition {4};");
+    all[0] = '\0';
+    CU_ASSERT_EQUAL(store_mirror_of_patient(s, "Patient/2", mirror_cat, all), 1);
+    CU_ASSERT_STRING_EQUAL(all, "Specimen/1 Specimen {s3};");
+    all[0] = '\0';
+    CU_ASSERT_EQUAL(store_mirror_of_patient(s, "", mirror_cat, all), 1);
+    CU_ASSERT_STRING_EQUAL(all, "Medication/1 Medication {m};");
+    CU_ASSERT_EQUAL(store_mirror_of_patient(s, "Patient/404", mirror_cat, all), 0);
+    CU_ASSERT_EQUAL(store_mirror_of_patient(s, "Patient/1", NULL, NULL), 3);
+    long rows = -1;
+    CU_ASSERT_EQUAL(store_mirror_count(s, &rows), 0);
+    CU_ASSERT_EQUAL(rows, 5);
+
+    /* get and remove */
+    all[0] = '\0';
+    CU_ASSERT_EQUAL(store_mirror_get(s, "Observation/0", mirror_cat, all), 1);
+    CU_ASSERT_STRING_EQUAL(all, "Observation/0 Observation {o0};");
+    CU_ASSERT_EQUAL(store_mirror_get(s, "Observation/404", mirror_cat, all), 0);
+    CU_ASSERT_EQUAL(store_mirror_remove(s, "Observation/0"), 1);
+    CU_ASSERT_EQUAL(store_mirror_remove(s, "Observation/0"), 0);
+    CU_ASSERT_EQUAL(store_mirror_get(s, "Observation/0", mirror_cat, all), 0);
+    /* after a delete the resource comes back with any version */
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/0", ob, "Patient/1", "1", -1, "{o0'}", 8), 1);
+    CU_ASSERT_EQUAL(store_mirror_count(s, &rows), 0);
+    CU_ASSERT_EQUAL(rows, 5);
+
+    /* refused */
+    CU_ASSERT_EQUAL(store_mirror_put(s, "", ob, "Patient/1", "1", -1, "{}", 9), -1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, NULL, ob, "Patient/1", "1", -1, "{}", 9), -1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/5", ob, "Patient/1", "1", -1, NULL, 9), -1);
+    char longkey[STORE_KEY_LEN + 8];
+    memset(longkey, 'x', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    CU_ASSERT_EQUAL(store_mirror_put(s, longkey, ob, "Patient/1", "1", -1, "{}", 9), -1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/5", ob, longkey, "1", -1, "{}", 9), -1);
+    if (tx)
+        CU_ASSERT_EQUAL(store_commit(s), 0);
+}
+
+static void test_mirror(void)
+{
+    for (int tx = 0; tx < 2; tx++) {
+        struct store *s = fresh(tx ? "mirror-tx.db" : "mirror.db");
+        CU_ASSERT_FATAL(s != NULL);
+        mirror_rules(s, tx);
+        store_close(s);
+    }
+    /* durable, and a rolled-back put leaves nothing */
+    const char *path = dbs[ndbs - 1];
+    struct store *s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    char b[1024];
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, "Observation/1", b), "{big+1}");
+    CU_ASSERT_EQUAL(store_begin(s), 0);
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/77", "Observation", "Patient/1", "1", -1,
+                                     "{77}", 1),
+                    1);
+    CU_ASSERT_EQUAL(store_mirror_put(s, "Observation/1", "Observation", "Patient/1",
+                                     "200000000000000000000000", -1, "{newer}", 1),
+                    1);
+    store_rollback(s);
+    CU_ASSERT_EQUAL(store_mirror_get(s, "Observation/77", NULL, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(mirror_json(s, "Observation/1", b), "{big+1}");
+    store_close(s);
+}
+
+static void test_seeded(void)
+{
+    struct store *s = fresh("seeded.db");
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_seeded_set(s, "Patient/1", 100), 0);
+    CU_ASSERT_EQUAL(store_seeded_set(s, "Patient/1", 200), 0); /* idempotent */
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 1);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/2"), 0);
+    CU_ASSERT_EQUAL(store_begin(s), 0);
+    CU_ASSERT_EQUAL(store_seeded_set(s, "Patient/2", 300), 0);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/2"), 1);
+    store_rollback(s);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/2"), 0);
+    CU_ASSERT_EQUAL(store_begin(s), 0);
+    CU_ASSERT_EQUAL(store_seeded_forget(s, "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_seeded_set(s, "Patient/2", 300), 0);
+    CU_ASSERT_EQUAL(store_commit(s), 0);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/2"), 1);
+    CU_ASSERT_EQUAL(store_seeded_forget(s, "Patient/1"), 0);
+    CU_ASSERT_EQUAL(store_seeded_set(s, "", 1), -1);
+    store_close(s);
+}
+
+/* Each step in its own transaction when tx (as the pipeline does). */
+#define TX(s, tx, call)                                                                        \
+    do {                                                                                       \
+        if (tx)                                                                                \
+            CU_ASSERT_EQUAL_FATAL(store_begin(s), 0);                                          \
+        CU_ASSERT_EQUAL(call, 0);                                                              \
+        if (tx)                                                                                \
+            CU_ASSERT_EQUAL_FATAL(store_commit(s), 0);                                         \
+    } while (0)
+
+static void hold_rules(struct store *s, int tx)
+{
+    struct store_job j, h;
+    int64_t due;
+    /* hold, then a touch: due at now + settle, first_ms kept */
+    TX(s, tx, store_job_touch(s, "Patient/1", 1000, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &j));
+    CU_ASSERT_EQUAL(j.first_ms, 1000);
+    CU_ASSERT_EQUAL(j.held, 0);
+    TX(s, tx, store_job_hold(s, &j, 50000));
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &h));
+    CU_ASSERT_EQUAL(h.held, 1);
+    CU_ASSERT_EQUAL(h.due_ms, 50000);
+    CU_ASSERT_EQUAL(h.gen, j.gen);
+    CU_ASSERT_EQUAL(h.attempts, 0);
+    CU_ASSERT_EQUAL(h.first_ms, 1000);
+    CU_ASSERT_EQUAL(store_job_due(s, 49999, NULL, NULL, &h, 1), 0);
+    CU_ASSERT_EQUAL(store_job_next_due(s, &due), 1);
+    CU_ASSERT_EQUAL(due, 50000);
+    /* long past the settle cap (first + 10 * settle = 2000): still now + settle */
+    TX(s, tx, store_job_touch(s, "Patient/1", 30000, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &h));
+    CU_ASSERT_EQUAL(h.held, 0);
+    CU_ASSERT_EQUAL(h.due_ms, 30100);
+    CU_ASSERT_EQUAL(h.gen, j.gen + 1);
+    CU_ASSERT_EQUAL(h.first_ms, 1000);
+    /* the next touch follows the queued rule: capped, so it stays */
+    TX(s, tx, store_job_touch(s, "Patient/1", 30050, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &h));
+    CU_ASSERT_EQUAL(h.due_ms, 30100);
+    /* the run of the old gen holds: stale, nothing changes */
+    TX(s, tx, store_job_hold(s, &j, 90000));
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &h));
+    CU_ASSERT_EQUAL(h.held, 0);
+    CU_ASSERT_EQUAL(h.due_ms, 30100);
+    /* held again by the current gen, then done: gone; a new touch starts anew */
+    j = h;
+    TX(s, tx, store_job_hold(s, &j, 90000));
+    TX(s, tx, store_job_done(s, &j));
+    CU_ASSERT_EQUAL(find_job(s, "Patient/1", &h), 0);
+    TX(s, tx, store_job_touch(s, "Patient/1", 95000, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &h));
+    CU_ASSERT_EQUAL(h.first_ms, 95000);
+    CU_ASSERT_EQUAL(h.due_ms, 95100);
+
+    /* a job in retry backoff: a touch keeps the later due */
+    TX(s, tx, store_job_touch(s, "Patient/2", 1000, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &j));
+    TX(s, tx, store_job_retry(s, &j, 10000, "HTTP 503"));
+    TX(s, tx, store_job_touch(s, "Patient/2", 1200, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.held, 0);
+    CU_ASSERT_EQUAL(h.due_ms, 10000);
+    CU_ASSERT_EQUAL(h.attempts, 1);
+    CU_ASSERT_STRING_EQUAL(h.error, "HTTP 503");
+    /* held after a failed attempt: attempts kept, error cleared */
+    j = h;
+    TX(s, tx, store_job_hold(s, &j, 70000));
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.held, 1);
+    CU_ASSERT_EQUAL(h.attempts, 1);
+    CU_ASSERT_STRING_EQUAL(h.error, "");
+    CU_ASSERT_EQUAL(h.due_ms, 70000);
+    /* the held run fails: in backoff now (held 0), a touch does not cut it */
+    TX(s, tx, store_job_retry(s, &j, 80000, "HTTP 500"));
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.held, 0);
+    CU_ASSERT_EQUAL(h.attempts, 2);
+    TX(s, tx, store_job_touch(s, "Patient/2", 71000, 100));
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.due_ms, 80000);
+    CU_ASSERT_EQUAL(h.first_ms, 1000);
+
+    /* a dead job is not held; a held job that dies is not held */
+    j = h;
+    TX(s, tx, store_job_hold(s, &j, 99000));
+    TX(s, tx, store_job_dead(s, &j, "HTTP 422", "{}"));
+    TX(s, tx, store_job_hold(s, &j, 99000));
+    int dead = 0;
+    CU_ASSERT_EQUAL(store_counts(s, NULL, &dead, NULL), 0);
+    CU_ASSERT_EQUAL(dead, 1);
+    CU_ASSERT_EQUAL(find_job(s, "Patient/2", &h), 0);
+    TX(s, tx, store_dead_replay(s, "Patient/2", 100000) == 1 ? 0 : -1);
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.held, 0);
+    CU_ASSERT_EQUAL(h.due_ms, 100000);
+}
+
+static void test_hold(void)
+{
+    for (int tx = 0; tx < 2; tx++) {
+        struct store *s = fresh(tx ? "hold-tx.db" : "hold.db");
+        CU_ASSERT_FATAL(s != NULL);
+        hold_rules(s, tx);
+        store_close(s);
+    }
+    /* all of it inside one transaction, then durable */
+    const char *path = db_path("hold-one-tx.db");
+    struct store *s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL_FATAL(store_begin(s), 0);
+    hold_rules(s, 0);
+    CU_ASSERT_EQUAL(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(path);
+    CU_ASSERT_FATAL(s != NULL);
+    struct store_job h;
+    CU_ASSERT_FATAL(find_job(s, "Patient/1", &h));
+    CU_ASSERT_EQUAL(h.first_ms, 95000);
+    CU_ASSERT_FATAL(find_job(s, "Patient/2", &h));
+    CU_ASSERT_EQUAL(h.due_ms, 100000);
+    store_close(s);
+}
+
+static void report_writes(struct store *s, int tx)
+{
+    struct store_report r = {.digest = "d1", .status = "preliminary", .case_key = "Patient/1",
+                             .written_ms = 10, .writes = 99 /* ignored */};
+    struct store_report g;
+    long cases = -1, writes = -1;
+    CU_ASSERT_EQUAL(store_report_stats(s, &cases, &writes), 0);
+    CU_ASSERT_EQUAL(cases, 0);
+    CU_ASSERT_EQUAL(writes, 0);
+    TX(s, tx, store_report_put(s, "urn:a|1", &r));
+    CU_ASSERT_EQUAL_FATAL(store_report_get(s, "urn:a|1", &g), 1);
+    CU_ASSERT_EQUAL(g.writes, 1);
+    snprintf(r.digest, sizeof r.digest, "d2");
+    snprintf(r.status, sizeof r.status, "final");
+    TX(s, tx, store_report_put(s, "urn:a|1", &r));
+    TX(s, tx, store_report_put(s, "urn:a|1", &r));
+    TX(s, tx, store_report_put(s, "urn:a|2", &r));
+    CU_ASSERT_EQUAL_FATAL(store_report_get(s, "urn:a|1", &g), 1);
+    CU_ASSERT_EQUAL(g.writes, 3);
+    CU_ASSERT_STRING_EQUAL(g.digest, "d2");
+    CU_ASSERT_STRING_EQUAL(g.status, "final");
+    struct reports_seen c;
+    memset(&c, 0, sizeof c);
+    CU_ASSERT_EQUAL(store_report_of_case(s, "Patient/1", collect_report, &c), 2);
+    CU_ASSERT_EQUAL(c.r[0].writes, 3);
+    CU_ASSERT_EQUAL(c.r[1].writes, 1);
+    CU_ASSERT_EQUAL(store_report_stats(s, &cases, &writes), 0);
+    CU_ASSERT_EQUAL(cases, 2);
+    CU_ASSERT_EQUAL(writes, 4);
+    CU_ASSERT_EQUAL(store_report_stats(s, NULL, NULL), 0);
+    /* a rolled-back write is not counted */
+    CU_ASSERT_EQUAL_FATAL(store_begin(s), 0);
+    CU_ASSERT_EQUAL(store_report_put(s, "urn:a|1", &r), 0);
+    CU_ASSERT_EQUAL(store_report_put(s, "urn:a|3", &r), 0);
+    CU_ASSERT_EQUAL(store_report_stats(s, &cases, &writes), 0);
+    CU_ASSERT_EQUAL(writes, 6);
+    store_rollback(s);
+    CU_ASSERT_EQUAL(store_report_stats(s, &cases, &writes), 0);
+    CU_ASSERT_EQUAL(cases, 2);
+    CU_ASSERT_EQUAL(writes, 4);
+}
+
+static void test_report_writes(void)
+{
+    for (int tx = 0; tx < 2; tx++) {
+        struct store *s = fresh(tx ? "writes-tx.db" : "writes.db");
+        CU_ASSERT_FATAL(s != NULL);
+        report_writes(s, tx);
+        store_close(s);
+    }
+}
+
 /* ---- main ---- */
 
 static int make_scratch(int argc, char **argv)
@@ -835,6 +1414,11 @@ int main(int argc, char **argv)
                            {"begin/rollback/commit", test_transactions},
                            {"durable across close and open (I7)", test_reopen},
                            {"kill -9 mid-transaction loses no commit (I7)", test_crash},
+                           {"schema 1 store migrated, queued work kept", test_migrate_v1},
+                           {"mirror: versions only move forward, of patient", test_mirror},
+                           {"seeded patients", test_seeded},
+                           {"holds: touch releases, stale gen, backoff kept", test_hold},
+                           {"report writes per case", test_report_writes},
                            CU_TEST_INFO_NULL};
     int rc = test_run_suite("store", tests);
     for (int i = 0; i < ndbs; i++)
