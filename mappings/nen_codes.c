@@ -323,8 +323,25 @@ static int load_body(struct nen_codes *t, const struct line_ctx *x, char **f, in
     return load_coded(t, x, f, nf, NEN_USE_BODY, " site mets ");
 }
 
+/* specimen SYSTEM|CODE specimen=WORD | scope=patient | -: scope=patient marks
+ * a body-fluid specimen type (serum, blood) whose results belong to every
+ * case of the patient (nen_cases.h); it is no input of the case language. */
 static int load_specimen(struct nen_codes *t, const struct line_ctx *x, char **f, int nf)
 {
+    if (nf == 3 && strcmp(f[2], "scope=patient") == 0) {
+        struct nen_code e = {0};
+        if (parse_coding(t, x, f[1], &e) != 0)
+            return -1;
+        e.use = NEN_USE_SPECIMEN;
+        drop_code(&t->values, e.use, e.system, e.code);
+        snprintf(e.key, sizeof e.key, "scope");
+        snprintf(e.word, sizeof e.word, "patient");
+        struct nen_code *slot = vec_slot(&t->values);
+        if (!slot)
+            return oom(x);
+        *slot = e;
+        return 0;
+    }
     return load_coded(t, x, f, nf, NEN_USE_SPECIMEN, " specimen ");
 }
 

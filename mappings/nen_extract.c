@@ -10,6 +10,7 @@
 #include "fhir_primitive.h"
 #include "fhir_tree.h"
 #include "nen_case_text.h"
+#include "nen_cases.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,7 +159,7 @@ static int coded(struct walk *w, json_object *cc, enum nen_code_use use, const c
             if (only && strcmp(e->key, only) != 0)
                 continue;
             hit = 1;
-            if (strcmp(e->key, "-") == 0) {
+            if (strcmp(e->key, "-") == 0 || strcmp(e->key, "scope") == 0) {
                 logf_(w, "%s: %s|%s is known but carries no input", path, sys, code);
                 continue;
             }
@@ -681,46 +682,16 @@ static int visit(struct walk *w, json_object *res, const char *full_url, int pha
     return 0;
 }
 
-static int visit_doc(struct walk *w, json_object *doc, int phase)
-{
-    if (strcmp(fhir_resource_type(doc), "Bundle") != 0)
-        return visit(w, doc, NULL, phase);
-    size_t n = fhir_count(doc, "entry");
-    for (size_t i = 0; i < n; i++) {
-        json_object *e = fhir_item(doc, "entry", i);
-        json_object *res = fhir_member(e, "resource");
-        const char *url = NULL, *method = NULL;
-        json_object *req = fhir_member(e, "request");
-        if (fhir_get_string(req, "method", &method) == FHIR_OK && strcmp(method, "DELETE") == 0)
-            continue;
-        if (!res)
-            continue;
-        if (!json_object_is_type(res, json_type_object) || !fhir_resource_type(res)[0]) {
-            fhir_error_set(w->err, "Bundle.entry[%zu].resource: not a resource (%s without "
-                           "resourceType)", i, fhir_type_name(res));
-            return -1;
-        }
-        if (fhir_get_string(e, "fullUrl", &url) == FHIR_WRONG) {
-            fhir_error_set(w->err, "Bundle.entry[%zu].fullUrl: expected a string", i);
-            return -1;
-        }
-        if (strcmp(fhir_resource_type(res), "Bundle") == 0) {
-            if (phase == 0)
-                logf_(w, "Bundle.entry[%zu]: a Bundle inside a Bundle: ignored", i);
-            continue;
-        }
-        if (visit(w, res, url, phase) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
-                struct nen_extract *x, nen_log_fn log, void *logctx, struct fhir_error *err)
+int nen_extract_case(const struct nen_codes *t, const struct nen_cases *plan, int idx,
+                     struct nen_extract *x, nen_log_fn log, void *logctx, struct fhir_error *err)
 {
     memset(x, 0, sizeof *x);
     nen_case_init(&x->lo);
     nen_case_init(&x->hi);
+    if (idx < 0 || idx >= plan->ncase) {
+        fhir_error_set(err, "no case %d among %d", idx, plan->ncase);
+        return -1;
+    }
     struct walk w = {t, x, NULL, 0, log, logctx, err, "", 0, 0};
     w.rd = malloc(READINGS_MAX * sizeof *w.rd);
     if (!w.rd) {
@@ -729,8 +700,16 @@ int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
     }
     int rc = 0;
     for (int phase = 0; phase < 2 && rc == 0; phase++)
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = visit_doc(&w, docs[i], phase);
+        for (size_t i = 0; i < plan->n && rc == 0; i++) {
+            const struct nen_cases_res *r = &plan->r[i];
+            if (r->case_idx != idx && r->case_idx != NEN_CASES_PATIENT)
+                continue; /* another case's, or no case's (nen_cases.h) */
+            if (strcmp(fhir_resource_type(r->res), "Specimen") == 0 && !r->root)
+                continue;
+            rc = visit(&w, r->res, r->full_url, phase);
+        }
+    if (rc == 0 && !x->specimen_ref[0] && plan->c[idx].specimen_ref[0])
+        snprintf(x->specimen_ref, sizeof x->specimen_ref, "%s", plan->c[idx].specimen_ref);
     if (rc == 0 && !x->case_value[0]) {
         const char *who = x->specimen_ref[0] ? x->specimen_ref : x->patient_ref;
         if (!who[0]) {
@@ -745,5 +724,24 @@ int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
     if (rc == 0)
         rc = nen_extract_resolve(x, w.rd, w.nrd, err);
     free(w.rd);
+    return rc;
+}
+
+int nen_extract(const struct nen_codes *t, json_object *const *docs, size_t n,
+                struct nen_extract *x, nen_log_fn log, void *logctx, struct fhir_error *err)
+{
+    struct nen_cases plan;
+    int rc = nen_cases_plan(t, docs, n, &plan, log, logctx, err);
+    if (rc == 0 && plan.ncase > 1) {
+        fhir_error_set(err, "%s: a second tissue specimen (the first is %s): these resources "
+                       "are %d cases, one report each (nen_extract_case)",
+                       plan.c[1].specimen_ref, plan.c[0].specimen_ref, plan.ncase);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = nen_extract_case(t, &plan, 0, x, log, logctx, err);
+    else
+        memset(x, 0, sizeof *x);
+    nen_cases_free(&plan);
     return rc;
 }
