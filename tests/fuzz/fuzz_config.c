@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - libFuzzer target: run_config_load (adapter/run_config.c),
+ * fuzz_config.c - libFuzzer target: run_config_load (adapter/common/run_config.c),
  * the daemon's configuration file, on any text (written to a scratch file,
  * since the loader reads a path). Invariants: a refusal has a clean message
  * "FILE:LINE: ..."; a loaded config has a base, every number within its

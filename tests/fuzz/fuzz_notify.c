@@ -1,5 +1,5 @@
 /*
- * fuzz_notify.c - libFuzzer target: notify_parse (adapter/notify.c), the
+ * fuzz_notify.c - libFuzzer target: fhir_notify_parse (fhir/fhir_notify.c), the
  * rest-hook request parser, in every style (bodiless ping, HAPI PUT/DELETE
  * with /Type/id, Medplum with X-Medplum-Deleted-Resource, Backport history
  * Bundles, JSON and XML).
@@ -13,7 +13,7 @@
  * message is clean. libxml2 never prints.
  */
 #include "fuzz_util.h"
-#include "notify.h"
+#include "fhir_notify.h"
 #include <libxml/parser.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -72,17 +72,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *body = n ? malloc(n) : NULL;
     if (n)
         memcpy(body, p, n);
-    struct notify_request rq = {methods[data[0] % 4], sub,
-                                types[data[1] % (sizeof types / sizeof *types)],
-                                (data[2] & 2) ? deleted : NULL, body, n};
-    struct notify_batch b;
+    struct fhir_notify_request rq = {methods[data[0] % 4], sub,
+                                     types[data[1] % (sizeof types / sizeof *types)],
+                                     (data[2] & 2) ? deleted : NULL, body, n};
+    struct fhir_notify_batch b;
     struct fhir_error e = {""};
-    int rc = notify_parse(&rq, NULL, &b, &e);
+    int rc = fhir_notify_parse(&rq, NULL, &b, &e);
     if (rc != 0) {
-        fz_clean_error(e.msg, sizeof e.msg, "notify_parse error");
+        fz_clean_error(e.msg, sizeof e.msg, "fhir_notify_parse error");
         if (b.root || b.ev || b.nevent)
-            fz_fail("notify_parse failed but left a batch behind");
-        notify_batch_free(&b);
+            fz_fail("fhir_notify_parse failed but left a batch behind");
+        fhir_notify_batch_free(&b);
         free(body);
         return 0;
     }
@@ -91,37 +91,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_text(b.subscription, sizeof b.subscription, "subscription");
     fz_text(b.status_type, sizeof b.status_type, "status_type");
     for (int i = 0; i < b.nevent; i++) {
-        const struct notify_event *ev = &b.ev[i];
-        if (ev->kind < NOTIFY_PING || ev->kind > NOTIFY_QUERY_STATUS)
+        const struct fhir_notify_event *ev = &b.ev[i];
+        if (ev->kind < FHIR_NOTIFY_PING || ev->kind > FHIR_NOTIFY_QUERY_STATUS)
             fz_fail("event %d: kind %d", i, (int)ev->kind);
         fz_text(ev->type, sizeof ev->type, "event type");
         fz_text(ev->id, sizeof ev->id, "event id");
         fz_text(ev->version, sizeof ev->version, "event version");
         fz_text(ev->last_updated, sizeof ev->last_updated, "event last_updated");
-        if (ev->kind == NOTIFY_CHANGED || ev->kind == NOTIFY_DELETED) {
+        if (ev->kind == FHIR_NOTIFY_CHANGED || ev->kind == FHIR_NOTIFY_DELETED) {
             char why[256];
             if (fhir_type_check(ev->type, why, sizeof why) != 0)
                 fz_fail("event %d: type \"%s\": %s", i, ev->type, why);
             if (!id_ok(ev->id))
                 fz_fail("event %d: id \"%s\" is not a FHIR id", i, ev->id);
         } else if (ev->resource) {
-            fz_fail("event %d: a %s event carries a resource", i, notify_kind_name(ev->kind));
+            fz_fail("event %d: a %s event carries a resource", i, fhir_notify_kind_name(ev->kind));
         }
         if (ev->resource) {
-            if (ev->kind != NOTIFY_CHANGED)
+            if (ev->kind != FHIR_NOTIFY_CHANGED)
                 fz_fail("event %d: resource on a non-CHANGED event", i);
             json_object *t, *id;
             if (!json_object_object_get_ex(ev->resource, "resourceType", &t) ||
                 strcmp(json_object_get_string(t), ev->type) != 0)
                 fz_fail("event %d: resource's type is not %s", i, ev->type);
             /* a resource without an id is named by its entry's fullUrl or
-             * request.url (notify.c, notify_entry_ref) */
+             * request.url (fhir_notify.c, notify_entry_ref) */
             if (json_object_object_get_ex(ev->resource, "id", &id) &&
                 strcmp(json_object_get_string(id), ev->id) != 0)
                 fz_fail("event %d: resource's id is not %s", i, ev->id);
         }
     }
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
     free(body);
     return 0;
 }

@@ -5,13 +5,18 @@
  * (intake_patient_key); a server's Retry-After, however large, never parks
  * a case beyond work.retry_after_max and never overflows
  * (pipeline_retry_delay_ms); and the daemon's commands refuse unknown
- * options and stray words instead of ignoring them (cli_run.c, getopt_long).
+ * options and stray words instead of ignoring them (cli/cli_run.c,
+ * getopt_long).
  * argv[1]: a scratch directory (default: a fresh mkdtemp under /tmp).
  */
 #include "test_util.h"
 
-#include "daemon.h"
-#include "daemon_run.h"
+#include "cli_run.h"
+#include "fhir_client.h"
+#include "intake.h"
+#include "pipeline.h"
+#include "run_config.h"
+#include "store.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * test_notify.c - adapter/notify.c: every rest-hook style of interop.md I1
+ * test_notify.c - fhir/fhir_notify.c: every rest-hook style of interop.md I1
  * (empty ping, HAPI PUT/DELETE, Medplum POST and {} delete, Subscriptions
  * Backport handshake/heartbeat/query-status/empty/id-only/full-resource in
  * JSON and XML), the errors of I17 and the secret checks. Fixtures are read
@@ -7,7 +7,7 @@
  */
 #include "test_util.h"
 
-#include "notify.h"
+#include "fhir_notify.h"
 
 #include "fhir_tree.h"
 
@@ -66,25 +66,25 @@ static char *replaced(const char *text, const char *from, const char *to)
 
 static int parse_text(const char *method, const char *sub, const char *ct, const char *deleted,
                       const char *body, size_t len, const struct fhir_limits *lim,
-                      struct notify_batch *b, struct fhir_error *e)
+                      struct fhir_notify_batch *b, struct fhir_error *e)
 {
-    struct notify_request rq = {method, sub, ct, deleted, body, len};
+    struct fhir_notify_request rq = {method, sub, ct, deleted, body, len};
     e->msg[0] = '\0';
-    int rc = notify_parse(&rq, lim, b, e);
+    int rc = fhir_notify_parse(&rq, lim, b, e);
     if (rc != 0)
-        fprintf(stderr, "  [notify_parse: %s]\n", e->msg);
+        fprintf(stderr, "  [fhir_notify_parse: %s]\n", e->msg);
     return rc;
 }
 
 static int parse_str(const char *method, const char *sub, const char *ct, const char *deleted,
-                     const char *body, struct notify_batch *b, struct fhir_error *e)
+                     const char *body, struct fhir_notify_batch *b, struct fhir_error *e)
 {
     return parse_text(method, sub, ct, deleted, body, body ? strlen(body) : 0, NULL, b, e);
 }
 
 /* Parse fixture file as the body; 0 on success. */
 static int parse_file(const char *method, const char *sub, const char *ct, const char *file,
-                      struct notify_batch *b, struct fhir_error *e)
+                      struct fhir_notify_batch *b, struct fhir_error *e)
 {
     size_t len = 0;
     char *body = fixture(file, &len);
@@ -95,23 +95,23 @@ static int parse_file(const char *method, const char *sub, const char *ct, const
     return rc;
 }
 
-/* notify_parse must fail with want in the message and leave nothing behind. */
+/* fhir_notify_parse must fail with want in the message and leave nothing behind. */
 static void expect_error_lim(const char *method, const char *sub, const char *ct,
                              const char *deleted, const char *body, size_t len,
                              const struct fhir_limits *lim, const char *want)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
-    struct notify_request rq = {method, sub, ct, deleted, body, len};
+    struct fhir_notify_request rq = {method, sub, ct, deleted, body, len};
     e.msg[0] = '\0';
-    CU_ASSERT_EQUAL(notify_parse(&rq, lim, &b, &e), -1);
+    CU_ASSERT_EQUAL(fhir_notify_parse(&rq, lim, &b, &e), -1);
     CU_ASSERT_PTR_NULL(b.root);
     CU_ASSERT_PTR_NULL(b.ev);
     CU_ASSERT_EQUAL(b.nevent, 0);
     if (!strstr(e.msg, want))
         fprintf(stderr, "\n  want '%s'\n  got  '%s'\n", want, e.msg);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, want));
-    notify_batch_free(&b); /* harmless on the zeroed batch */
+    fhir_notify_batch_free(&b); /* harmless on the zeroed batch */
 }
 
 static void expect_error(const char *method, const char *sub, const char *ct, const char *deleted,
@@ -131,19 +131,19 @@ static void expect_file_error(const char *method, const char *sub, const char *c
     free(body);
 }
 
-static void check_event(const struct notify_event *ev, enum notify_kind kind, const char *type,
-                        const char *id, const char *version)
+static void check_event(const struct fhir_notify_event *ev, enum fhir_notify_kind kind,
+                        const char *type, const char *id, const char *version)
 {
     CU_ASSERT_EQUAL(ev->kind, kind);
     CU_ASSERT_STRING_EQUAL(ev->type, type);
     CU_ASSERT_STRING_EQUAL(ev->id, id);
     CU_ASSERT_STRING_EQUAL(ev->version, version);
     if (strcmp(ev->type, type) || strcmp(ev->id, id) || strcmp(ev->version, version))
-        fprintf(stderr, "\n  got %s %s/%s v'%s'\n", notify_kind_name(ev->kind), ev->type, ev->id,
-                ev->version);
+        fprintf(stderr, "\n  got %s %s/%s v'%s'\n", fhir_notify_kind_name(ev->kind), ev->type,
+                ev->id, ev->version);
 }
 
-static void check_no_backport(const struct notify_batch *b)
+static void check_no_backport(const struct fhir_notify_batch *b)
 {
     CU_ASSERT_STRING_EQUAL(b->subscription, "");
     CU_ASSERT_STRING_EQUAL(b->status_type, "");
@@ -156,60 +156,60 @@ static void check_no_backport(const struct notify_batch *b)
 
 static void test_ping(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     const char *subs[] = {"", NULL, "/"};
     for (size_t i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL_FATAL(parse_text("POST", subs[i], NULL, NULL, NULL, 0, NULL, &b, &e), 0);
         CU_ASSERT_EQUAL(b.nevent, 1);
-        CU_ASSERT_EQUAL(b.ev[0].kind, NOTIFY_PING);
+        CU_ASSERT_EQUAL(b.ev[0].kind, FHIR_NOTIFY_PING);
         CU_ASSERT_PTR_NULL(b.root);
         check_no_backport(&b);
-        notify_batch_free(&b);
+        fhir_notify_batch_free(&b);
         CU_ASSERT_PTR_NULL(b.ev);
     }
     /* a Content-Type without a body changes nothing */
     CU_ASSERT_EQUAL_FATAL(parse_str("POST", "", "text/plain", "", "", &b, &e), 0);
-    CU_ASSERT_EQUAL(b.ev[0].kind, NOTIFY_PING);
-    notify_batch_free(&b);
+    CU_ASSERT_EQUAL(b.ev[0].kind, FHIR_NOTIFY_PING);
+    fhir_notify_batch_free(&b);
 }
 
 static void test_medplum_changed(void)
 {
     const char *cts[] = {"application/fhir+json", "Application/JSON; charset=utf-8", NULL, ""};
     for (size_t i = 0; i < 4; i++) {
-        struct notify_batch b;
+        struct fhir_notify_batch b;
         struct fhir_error e;
         CU_ASSERT_EQUAL_FATAL(parse_file("POST", "", cts[i], "observation.json", &b, &e), 0);
         CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-        check_event(&b.ev[0], NOTIFY_CHANGED, "Observation", "0190f1a2-7c3b-7d4e-9f10-a1b2c3d4e5f6",
-                    "6c1f3a2e-5b4d-4e8f-9a0b-1c2d3e4f5a6b");
+        check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Observation",
+                    "0190f1a2-7c3b-7d4e-9f10-a1b2c3d4e5f6", "6c1f3a2e-5b4d-4e8f-9a0b-1c2d3e4f5a6b");
         CU_ASSERT_STRING_EQUAL(b.ev[0].last_updated, "2024-03-01T13:20:11.481Z");
         CU_ASSERT_PTR_NOT_NULL(b.root);
         CU_ASSERT_PTR_EQUAL(b.ev[0].resource, b.root);
         check_no_backport(&b);
-        notify_batch_free(&b);
+        fhir_notify_batch_free(&b);
     }
 }
 
 static void test_medplum_delete(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(
         parse_str("POST", "", "application/fhir+json", "Observation/123", "{}", &b, &e), 0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-    check_event(&b.ev[0], NOTIFY_DELETED, "Observation", "123", "");
+    check_event(&b.ev[0], FHIR_NOTIFY_DELETED, "Observation", "123", "");
     CU_ASSERT_PTR_NULL(b.ev[0].resource);
     CU_ASSERT_PTR_NULL(b.root);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
     /* blanks around the braces, and no body at all */
     CU_ASSERT_EQUAL_FATAL(parse_str("POST", "", NULL, "Condition/c.7", " {\n} \n", &b, &e), 0);
-    check_event(&b.ev[0], NOTIFY_DELETED, "Condition", "c.7", "");
-    notify_batch_free(&b);
+    check_event(&b.ev[0], FHIR_NOTIFY_DELETED, "Condition", "c.7", "");
+    fhir_notify_batch_free(&b);
     CU_ASSERT_EQUAL_FATAL(parse_str("POST", "", NULL, "Condition/c-8", NULL, &b, &e), 0);
-    check_event(&b.ev[0], NOTIFY_DELETED, "Condition", "c-8", "");
-    notify_batch_free(&b);
+    check_event(&b.ev[0], FHIR_NOTIFY_DELETED, "Condition", "c-8", "");
+    fhir_notify_batch_free(&b);
 
     expect_error("POST", "", NULL, "Observation", "{}",
                  "X-Medplum-Deleted-Resource Observation: want {Type}/{id}");
@@ -226,47 +226,47 @@ static void test_medplum_delete(void)
 
 static void test_hapi_put(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(parse_file("PUT", "/Observation/0190f1a2-7c3b-7d4e-9f10-a1b2c3d4e5f6",
                                      "application/fhir+json;charset=UTF-8", "observation.json", &b,
                                      &e),
                           0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-    check_event(&b.ev[0], NOTIFY_CHANGED, "Observation", "0190f1a2-7c3b-7d4e-9f10-a1b2c3d4e5f6",
-                "6c1f3a2e-5b4d-4e8f-9a0b-1c2d3e4f5a6b");
+    check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Observation",
+                "0190f1a2-7c3b-7d4e-9f10-a1b2c3d4e5f6", "6c1f3a2e-5b4d-4e8f-9a0b-1c2d3e4f5a6b");
     CU_ASSERT_PTR_EQUAL(b.ev[0].resource, b.root);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
     /* the same in XML, by Content-Type and by sniffing */
     const char *cts[] = {"application/fhir+xml", "application/xml", NULL};
     for (size_t i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL_FATAL(
             parse_file("PUT", "/Observation/hb-1", cts[i], "observation.xml", &b, &e), 0);
         CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-        check_event(&b.ev[0], NOTIFY_CHANGED, "Observation", "hb-1", "4");
+        check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Observation", "hb-1", "4");
         CU_ASSERT_STRING_EQUAL(b.ev[0].last_updated, "2024-03-01T14:02:00.000+00:00");
         CU_ASSERT_STRING_EQUAL(fhir_resource_type(b.ev[0].resource), "Observation");
-        notify_batch_free(&b);
+        fhir_notify_batch_free(&b);
     }
     /* a body without id takes the path's */
     CU_ASSERT_EQUAL_FATAL(
         parse_str("PUT", "/Condition/c9", NULL, NULL, "{\"resourceType\":\"Condition\"}", &b, &e),
         0);
-    check_event(&b.ev[0], NOTIFY_CHANGED, "Condition", "c9", "");
-    notify_batch_free(&b);
+    check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Condition", "c9", "");
+    fhir_notify_batch_free(&b);
 }
 
 static void test_hapi_delete(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(parse_str("DELETE", "/Condition/c-7", NULL, NULL, NULL, &b, &e), 0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-    check_event(&b.ev[0], NOTIFY_DELETED, "Condition", "c-7", "");
+    check_event(&b.ev[0], FHIR_NOTIFY_DELETED, "Condition", "c-7", "");
     CU_ASSERT_PTR_NULL(b.root);
     CU_ASSERT_PTR_NULL(b.ev[0].resource);
     check_no_backport(&b);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
 }
 
 static void test_bad_request(void)
@@ -361,9 +361,10 @@ static void test_not_notification(void)
 
 /* ---- Subscriptions Backport ------------------------------------------------ */
 
-static void check_status(const char *file, enum notify_kind kind, const char *type, long long since)
+static void check_status(const char *file, enum fhir_notify_kind kind, const char *type,
+                         long long since)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(parse_file("POST", "", "application/fhir+json", file, &b, &e), 0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
@@ -374,42 +375,42 @@ static void check_status(const char *file, enum notify_kind kind, const char *ty
     CU_ASSERT_EQUAL(b.events_since_start, since);
     CU_ASSERT_EQUAL(b.first_event, -1);
     CU_ASSERT_EQUAL(b.nevents_numbered, 0);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
 }
 
 static void test_backport_status(void)
 {
-    check_status("backport_handshake.json", NOTIFY_HANDSHAKE, "handshake", 0);
-    check_status("backport_heartbeat.json", NOTIFY_HEARTBEAT, "heartbeat", 4);
-    check_status("backport_query_status.json", NOTIFY_QUERY_STATUS, "query-status", 4);
+    check_status("backport_handshake.json", FHIR_NOTIFY_HANDSHAKE, "handshake", 0);
+    check_status("backport_heartbeat.json", FHIR_NOTIFY_HEARTBEAT, "heartbeat", 4);
+    check_status("backport_query_status.json", FHIR_NOTIFY_QUERY_STATUS, "query-status", 4);
 }
 
 static void test_backport_empty(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(parse_file("POST", "", NULL, "backport_empty.json", &b, &e), 0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-    CU_ASSERT_EQUAL(b.ev[0].kind, NOTIFY_PING);
+    CU_ASSERT_EQUAL(b.ev[0].kind, FHIR_NOTIFY_PING);
     CU_ASSERT_STRING_EQUAL(b.status_type, "event-notification");
     CU_ASSERT_EQUAL(b.events_since_start, 5);
     CU_ASSERT_EQUAL(b.first_event, 5);
     CU_ASSERT_EQUAL(b.nevents_numbered, 1);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
 }
 
 static void test_backport_id_only(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(
         parse_file("POST", "", "application/fhir+json", "backport_id_only.json", &b, &e), 0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 3);
     /* entries first, in order; versions from the _history URLs */
-    check_event(&b.ev[0], NOTIFY_CHANGED, "Observation", "obs-1", "3");
-    check_event(&b.ev[1], NOTIFY_DELETED, "Condition", "cond-9", "2");
+    check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Observation", "obs-1", "3");
+    check_event(&b.ev[1], FHIR_NOTIFY_DELETED, "Condition", "cond-9", "2");
     /* then the focus no entry carried */
-    check_event(&b.ev[2], NOTIFY_CHANGED, "Observation", "obs-2", "5");
+    check_event(&b.ev[2], FHIR_NOTIFY_CHANGED, "Observation", "obs-2", "5");
     for (int i = 0; i < 3; i++) {
         CU_ASSERT_PTR_NULL(b.ev[i].resource);
         CU_ASSERT_STRING_EQUAL(b.ev[i].last_updated, "");
@@ -419,16 +420,16 @@ static void test_backport_id_only(void)
     CU_ASSERT_EQUAL(b.events_since_start, 8);
     CU_ASSERT_EQUAL(b.first_event, 6);
     CU_ASSERT_EQUAL(b.nevents_numbered, 3);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
 }
 
 /* The full-resource fixture's events, whichever representation. */
-static void check_full(const struct notify_batch *b)
+static void check_full(const struct fhir_notify_batch *b)
 {
     CU_ASSERT_EQUAL_FATAL(b->nevent, 2);
-    check_event(&b->ev[0], NOTIFY_CHANGED, "Observation", "hb-1", "2");
+    check_event(&b->ev[0], FHIR_NOTIFY_CHANGED, "Observation", "hb-1", "2");
     CU_ASSERT_STRING_EQUAL(b->ev[0].last_updated, "2024-03-01T10:00:04.870+01:00");
-    check_event(&b->ev[1], NOTIFY_CHANGED, "Condition", "c-7", "1");
+    check_event(&b->ev[1], FHIR_NOTIFY_CHANGED, "Condition", "c-7", "1");
     CU_ASSERT_STRING_EQUAL(b->ev[1].last_updated, "2024-03-01T10:00:03.002+01:00");
     for (int i = 0; i < 2; i++) {
         CU_ASSERT_PTR_NOT_NULL_FATAL(b->ev[i].resource);
@@ -447,7 +448,7 @@ static void check_full(const struct notify_batch *b)
 
 static void test_backport_full(void)
 {
-    struct notify_batch bj, bx;
+    struct fhir_notify_batch bj, bx;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(
         parse_file("POST", "", "application/fhir+json", "backport_full.json", &bj, &e), 0);
@@ -470,31 +471,31 @@ static void test_backport_full(void)
     CU_ASSERT_EQUAL(bx.events_since_start, bj.events_since_start);
     CU_ASSERT_EQUAL(bx.first_event, bj.first_event);
     CU_ASSERT_EQUAL(bx.nevents_numbered, bj.nevents_numbered);
-    notify_batch_free(&bx);
+    fhir_notify_batch_free(&bx);
     /* sniffed without a Content-Type */
     CU_ASSERT_EQUAL_FATAL(parse_file("POST", "", NULL, "backport_full.xml", &bx, &e), 0);
     check_full(&bx);
-    notify_batch_free(&bx);
-    notify_batch_free(&bj);
+    fhir_notify_batch_free(&bx);
+    fhir_notify_batch_free(&bj);
 }
 
 static void test_backport_r4b(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     CU_ASSERT_EQUAL_FATAL(parse_file("POST", "", NULL, "backport_r4b_status.json", &b, &e), 0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 1);
-    check_event(&b.ev[0], NOTIFY_CHANGED, "Observation", "obs-3", "");
+    check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Observation", "obs-3", "");
     CU_ASSERT_STRING_EQUAL(b.subscription, "Subscription/nenfhir-2");
     CU_ASSERT_EQUAL(b.events_since_start, 3);
     CU_ASSERT_EQUAL(b.first_event, 3);
     CU_ASSERT_EQUAL(b.nevents_numbered, 1);
-    notify_batch_free(&b);
+    fhir_notify_batch_free(&b);
 }
 
 /* Variants of a fixture: parse text with from replaced by to. */
-static int parse_variant(const char *file, const char *from, const char *to, struct notify_batch *b,
-                         struct fhir_error *e)
+static int parse_variant(const char *file, const char *from, const char *to,
+                         struct fhir_notify_batch *b, struct fhir_error *e)
 {
     size_t len;
     char *text = fixture(file, &len);
@@ -521,7 +522,7 @@ static void expect_variant_error(const char *file, const char *from, const char 
 
 static void test_backport_variants(void)
 {
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error e;
     /* events-since-subscription-start as an integer type (older servers) */
     const char *ints[] = {"\"valueInteger\": 4", "\"valueUnsignedInt\": 4",
@@ -530,7 +531,7 @@ static void test_backport_variants(void)
         CU_ASSERT_EQUAL_FATAL(
             parse_variant("backport_heartbeat.json", "\"valueString\": \"4\"", ints[i], &b, &e), 0);
         CU_ASSERT_EQUAL(b.events_since_start, 4);
-        notify_batch_free(&b);
+        fhir_notify_batch_free(&b);
     }
     /* event-number as an integer */
     CU_ASSERT_EQUAL_FATAL(parse_variant("backport_empty.json",
@@ -539,18 +540,18 @@ static void test_backport_variants(void)
                           0);
     CU_ASSERT_EQUAL(b.first_event, 5);
     CU_ASSERT_EQUAL(b.nevents_numbered, 1);
-    CU_ASSERT_EQUAL(b.ev[0].kind, NOTIFY_PING);
-    notify_batch_free(&b);
+    CU_ASSERT_EQUAL(b.ev[0].kind, FHIR_NOTIFY_PING);
+    fhir_notify_batch_free(&b);
     /* a focus that names nothing (urn:uuid, no entry): catch up with a PING */
     CU_ASSERT_EQUAL_FATAL(parse_variant("backport_id_only.json", "\"Condition/cond-9\"",
                                         "\"urn:uuid:0c1d2e3f-0000-4000-8000-000000000009\"", &b,
                                         &e),
                           0);
     CU_ASSERT_EQUAL_FATAL(b.nevent, 3);
-    check_event(&b.ev[0], NOTIFY_CHANGED, "Observation", "obs-1", "3");
-    check_event(&b.ev[1], NOTIFY_CHANGED, "Observation", "obs-2", "5");
-    CU_ASSERT_EQUAL(b.ev[2].kind, NOTIFY_PING);
-    notify_batch_free(&b);
+    check_event(&b.ev[0], FHIR_NOTIFY_CHANGED, "Observation", "obs-1", "3");
+    check_event(&b.ev[1], FHIR_NOTIFY_CHANGED, "Observation", "obs-2", "5");
+    CU_ASSERT_EQUAL(b.ev[2].kind, FHIR_NOTIFY_PING);
+    fhir_notify_batch_free(&b);
 }
 
 static void test_backport_errors(void)
@@ -605,13 +606,13 @@ static void test_backport_errors(void)
 
 static void test_secret(void)
 {
-    CU_ASSERT_EQUAL(notify_secret_ok("s3cr3t-token", "s3cr3t-token"), 1);
-    CU_ASSERT_EQUAL(notify_secret_ok("s3cr3t-token", "s3cr3t-tokeN"), 0);
-    CU_ASSERT_EQUAL(notify_secret_ok("s3cr3t-token", "s3cr3t-toke"), 0);
-    CU_ASSERT_EQUAL(notify_secret_ok("s3cr3t-token", "s3cr3t-token2"), 0);
-    CU_ASSERT_EQUAL(notify_secret_ok("s3cr3t-token", ""), 0);
-    CU_ASSERT_EQUAL(notify_secret_ok("s3cr3t-token", NULL), 0);
-    CU_ASSERT_EQUAL(notify_secret_ok(NULL, "x"), 0);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok("s3cr3t-token", "s3cr3t-token"), 1);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok("s3cr3t-token", "s3cr3t-tokeN"), 0);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok("s3cr3t-token", "s3cr3t-toke"), 0);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok("s3cr3t-token", "s3cr3t-token2"), 0);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok("s3cr3t-token", ""), 0);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok("s3cr3t-token", NULL), 0);
+    CU_ASSERT_EQUAL(fhir_notify_secret_ok(NULL, "x"), 0);
 }
 
 static void test_hmac(void)
@@ -619,53 +620,53 @@ static void test_hmac(void)
     /* RFC 4231 test case 2 */
     const char *data = "what do ya want for nothing?";
     const char *sig = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-    CU_ASSERT_EQUAL(notify_hmac_ok("Jefe", data, strlen(data), sig), 1);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok("Jefe", data, strlen(data), sig), 1);
     CU_ASSERT_EQUAL(
-        notify_hmac_ok("Jefe", data, strlen(data),
+        fhir_notify_hmac_ok("Jefe", data, strlen(data),
                        "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"),
         1);
     CU_ASSERT_EQUAL(
-        notify_hmac_ok("Jefe", data, strlen(data),
+        fhir_notify_hmac_ok("Jefe", data, strlen(data),
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3844"),
         0);
-    CU_ASSERT_EQUAL(notify_hmac_ok("jefe", data, strlen(data), sig), 0);
-    CU_ASSERT_EQUAL(notify_hmac_ok("Jefe", data, strlen(data) - 1, sig), 0);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok("jefe", data, strlen(data), sig), 0);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok("Jefe", data, strlen(data) - 1, sig), 0);
     CU_ASSERT_EQUAL(
-        notify_hmac_ok("Jefe", data, strlen(data),
+        fhir_notify_hmac_ok("Jefe", data, strlen(data),
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec38"),
         0);
     CU_ASSERT_EQUAL(
-        notify_hmac_ok("Jefe", data, strlen(data),
+        fhir_notify_hmac_ok("Jefe", data, strlen(data),
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec384300"),
         0);
     CU_ASSERT_EQUAL(
-        notify_hmac_ok("Jefe", data, strlen(data),
+        fhir_notify_hmac_ok("Jefe", data, strlen(data),
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec384g"),
         0);
-    CU_ASSERT_EQUAL(notify_hmac_ok("Jefe", data, strlen(data), ""), 0);
-    CU_ASSERT_EQUAL(notify_hmac_ok("Jefe", data, strlen(data), NULL), 0);
-    CU_ASSERT_EQUAL(notify_hmac_ok(NULL, data, strlen(data), sig), 0);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok("Jefe", data, strlen(data), ""), 0);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok("Jefe", data, strlen(data), NULL), 0);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok(NULL, data, strlen(data), sig), 0);
     /* an empty body (key "key"; openssl dgst -sha256 -hmac key </dev/null) */
     CU_ASSERT_EQUAL(
-        notify_hmac_ok("key", NULL, 0,
+        fhir_notify_hmac_ok("key", NULL, 0,
                        "5d5d139563c95b5967b9bd9a8c9b233a9dedb45072794cd232dc1b74832607d0"),
         1);
-    CU_ASSERT_EQUAL(notify_hmac_ok("key", NULL, 3, sig), 0);
+    CU_ASSERT_EQUAL(fhir_notify_hmac_ok("key", NULL, 3, sig), 0);
 }
 
 static void test_kind_names(void)
 {
-    CU_ASSERT_STRING_EQUAL(notify_kind_name(NOTIFY_PING), "ping");
-    CU_ASSERT_STRING_EQUAL(notify_kind_name(NOTIFY_CHANGED), "changed");
-    CU_ASSERT_STRING_EQUAL(notify_kind_name(NOTIFY_DELETED), "deleted");
-    CU_ASSERT_STRING_EQUAL(notify_kind_name(NOTIFY_HANDSHAKE), "handshake");
-    CU_ASSERT_STRING_EQUAL(notify_kind_name(NOTIFY_HEARTBEAT), "heartbeat");
-    CU_ASSERT_STRING_EQUAL(notify_kind_name(NOTIFY_QUERY_STATUS), "query-status");
-    CU_ASSERT_STRING_EQUAL(notify_kind_name((enum notify_kind)99), "unknown");
-    struct notify_batch b;
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name(FHIR_NOTIFY_PING), "ping");
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name(FHIR_NOTIFY_CHANGED), "changed");
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name(FHIR_NOTIFY_DELETED), "deleted");
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name(FHIR_NOTIFY_HANDSHAKE), "handshake");
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name(FHIR_NOTIFY_HEARTBEAT), "heartbeat");
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name(FHIR_NOTIFY_QUERY_STATUS), "query-status");
+    CU_ASSERT_STRING_EQUAL(fhir_notify_kind_name((enum fhir_notify_kind)99), "unknown");
+    struct fhir_notify_batch b;
     memset(&b, 0, sizeof b);
-    notify_batch_free(&b); /* safe on a zeroed batch */
-    notify_batch_free(NULL);
+    fhir_notify_batch_free(&b); /* safe on a zeroed batch */
+    fhir_notify_batch_free(NULL);
 }
 
 int main(int argc, char **argv)

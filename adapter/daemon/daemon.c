@@ -5,49 +5,28 @@
  * backport handshake can be answered), then the Subscription (I2, retried
  * until it works) and a catch-up (I4). SIGTERM/SIGINT: stop taking work,
  * let cases in flight finish (at most 30 s), exit. SIGHUP: catch up now.
+ * Owns what struct daemon calls the context and the daemon's own events;
+ * the modules own their states (daemon.h).
  */
-#include "cli_files.h"
+#include "adapter_files.h"
 #include "daemon.h"
 #include "daemon_run.h"
-#include "fhir_primitive.h"
 #include "listener.h"
 #include "loop_curl.h"
 
 #include <event2/event.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
-
-int daemon_debug;
-
-int64_t daemon_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void daemon_log(const char *level, const char *fmt, ...)
-{
-    char when[40], msg[2048];
-    fhir_instant_format_ms(daemon_now_ms(), when, sizeof when);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s nenfhir %s %s\n", when, level, msg);
-}
 
 void daemon_kick(struct daemon *d, long ms)
 {
     if (!d->work_timer)
         return;
-    int64_t at = daemon_now_ms() + ms;
+    int64_t at = adapter_now_ms() + ms;
     if (evtimer_pending(d->work_timer, NULL) && d->work_at_ms <= at)
         return; /* an earlier run is already planned */
     d->work_at_ms = at;
@@ -57,7 +36,7 @@ void daemon_kick(struct daemon *d, long ms)
 
 static void drain_check(struct daemon *d)
 {
-    if (d->draining && d->nrunning == 0 && d->resolving == 0 && !d->catchup_running)
+    if (d->draining && pipeline_running(d) == 0 && !catchup_busy(d))
         event_base_loopexit(d->base, NULL);
 }
 
@@ -74,7 +53,7 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
     pipeline_run_due(d);
     int64_t due;
     if (store_job_next_due(d->store, &due) == 1) {
-        int64_t wait = due - daemon_now_ms();
+        int64_t wait = due - adapter_now_ms();
         daemon_kick(d, wait < 10 ? 10 : wait > 60000 ? 60000 : (long)wait);
     }
 }
@@ -84,7 +63,7 @@ static void on_catchup(evutil_socket_t fd, short what, void *arg)
     struct daemon *d = arg;
     (void)fd;
     (void)what;
-    if (d->subscribed)
+    if (subscribe_in_place(d))
         catchup_request(d);
 }
 
@@ -105,7 +84,6 @@ static void subscribed(struct daemon *d, int ok)
         event_base_once(d->base, -1, EV_TIMEOUT, on_resubscribe, d, &tv);
         return;
     }
-    d->subscribed = 1;
     catchup_request(d); /* I4: whatever happened while we were away */
 }
 
@@ -124,7 +102,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     LOG_INFO("%s: finishing %d case(s) in flight, then exiting", sig == SIGTERM ? "SIGTERM" :
-             "SIGINT", d->nrunning);
+             "SIGINT", pipeline_running(d));
     d->draining = 1;
     struct timeval tv = {30, 0};
     event_base_loopexit(d->base, &tv);
@@ -134,17 +112,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static int daemon_open(struct daemon *d, char *err, size_t errlen)
 {
     const struct run_config *c = d->cfg;
-    daemon_debug = c->log_verbose;
+    adapter_log_verbose = c->log_verbose;
     d->store = store_open(c->store_path, err, errlen);
     if (!d->store)
         return -1;
-    char v[8];
-    d->device_ok = store_meta_get(d->store, "device_ok", v, sizeof v) == 1;
+    pipeline_init(d);
     d->codes = nen_codes_new();
     if (!d->codes || nen_codes_load_default(d->codes, err, (unsigned)errlen) != 0)
         return -1;
     for (int i = 0; i < c->nmap; i++)
-        if (cli_load_map(d->codes, c->map[i], err, errlen) != 0)
+        if (adapter_load_map(d->codes, c->map[i], err, errlen) != 0)
             return -1;
     struct fhir_client_opts o = {c->server_base, c->server_ca_file, c->server_client_cert,
                                  c->server_client_key, c->server_token, c->server_timeout_s,
@@ -213,16 +190,18 @@ int daemon_run(struct run_config *c)
     struct timeval every = {c->mode == RUN_MODE_POLL ? c->poll_interval_s : c->catchup_interval_s,
                             0};
     evtimer_add(d.catchup_timer, &every);
-    if (c->mode == RUN_MODE_POLL)
+    if (c->mode == RUN_MODE_POLL) {
+        subscribe_not_needed(&d);
         subscribed(&d, 1);
-    else
+    } else {
         subscribe_ensure(&d, subscribed);
+    }
     daemon_kick(&d, 0);
     event_base_dispatch(d.base);
     int queued = 0, dead = 0, resolving = 0;
     store_counts(d.store, &queued, &dead, &resolving);
     LOG_INFO("stopped: %lu report(s) written, %d job(s) queued, %d dead letter(s)",
-             d.stats.reports_written, queued, dead);
+             pipeline_stats(&d)->reports_written, queued, dead);
     daemon_close(&d);
     return d.exit_code;
 }

@@ -1,6 +1,8 @@
 /*
- * notify.h - one rest-hook request on nenfhir's endpoint -> what it tells
- * (interop.md I1). Pure: no I/O, no database. Understands
+ * fhir_notify.h - one rest-hook request on a subscriber's endpoint -> what it
+ * tells (interop.md I1). FHIR mechanics only (fhir/ knows nothing of NENs:
+ * which resources matter, and skipping the subscriber's own writes, is the
+ * caller's business). Pure: no I/O, no database. Understands
  *   - empty payload: bodiless POST {endpoint} (R4 spec, HAPI)      -> PING
  *   - HAPI with payload: PUT {endpoint}/{Type}/{id} with the resource -> CHANGED;
  *     DELETE {endpoint}/{Type}/{id}                                  -> DELETED
@@ -16,25 +18,25 @@
  * Also the secret checks of I1: a shared header secret and Medplum's
  * X-Signature (hex HMAC-SHA256 of the body).
  */
-#ifndef NOTIFY_H
-#define NOTIFY_H
+#ifndef FHIR_NOTIFY_H
+#define FHIR_NOTIFY_H
 
 #include "fhir_error.h"
 
 #include <json-c/json.h>
 #include <stddef.h>
 
-enum notify_kind {
-    NOTIFY_PING = 0,     /* something changed, no detail: query since the cursor (I4) */
-    NOTIFY_CHANGED,      /* type/id changed; resource set when the payload had it */
-    NOTIFY_DELETED,      /* type/id deleted */
-    NOTIFY_HANDSHAKE,    /* backport: answer 200 */
-    NOTIFY_HEARTBEAT,    /* backport */
-    NOTIFY_QUERY_STATUS  /* backport */
+enum fhir_notify_kind {
+    FHIR_NOTIFY_PING = 0,     /* something changed, no detail: query since the cursor (I4) */
+    FHIR_NOTIFY_CHANGED,      /* type/id changed; resource set when the payload had it */
+    FHIR_NOTIFY_DELETED,      /* type/id deleted */
+    FHIR_NOTIFY_HANDSHAKE,    /* backport: answer 200 */
+    FHIR_NOTIFY_HEARTBEAT,    /* backport */
+    FHIR_NOTIFY_QUERY_STATUS  /* backport */
 };
 
-struct notify_event {
-    enum notify_kind kind;
+struct fhir_notify_event {
+    enum fhir_notify_kind kind;
     char type[40];          /* CHANGED/DELETED: resourceType */
     char id[80];            /*                  logical id */
     char version[40];       /* meta.versionId when known, else "" */
@@ -42,10 +44,10 @@ struct notify_event {
     json_object *resource;  /* CHANGED with full resource: borrowed from the batch's root */
 };
 
-struct notify_batch {
+struct fhir_notify_batch {
     json_object *root;           /* the parsed body (NULL when bodiless); owned */
     int nevent;
-    struct notify_event *ev;     /* owned array of nevent */
+    struct fhir_notify_event *ev;     /* owned array of nevent */
     /* Backport only ("" / -1 otherwise): */
     char subscription[160];      /* SubscriptionStatus.subscription reference, "Subscription/x" */
     char status_type[24];        /* handshake | heartbeat | event-notification | query-status */
@@ -55,7 +57,7 @@ struct notify_batch {
 };
 
 /* The request as the listener received it. Header values may be NULL. */
-struct notify_request {
+struct fhir_notify_request {
     const char *method;          /* "POST", "PUT", "DELETE" */
     const char *subpath;         /* path after the endpoint path: "" or "/Observation/123" */
     const char *content_type;    /* Content-Type header */
@@ -68,19 +70,19 @@ struct notify_request {
  * wrong and where (e.g. "Bundle.entry[0].resource: not a SubscriptionStatus
  * Parameters", "PUT /Observation: want /{Type}/{id}"). On -1 out holds
  * nothing to free. */
-int notify_parse(const struct notify_request *rq, const struct fhir_limits *lim,
-                 struct notify_batch *out, struct fhir_error *err);
+int fhir_notify_parse(const struct fhir_notify_request *rq, const struct fhir_limits *lim,
+                      struct fhir_notify_batch *out, struct fhir_error *err);
 
-/* Release what notify_parse allocated; safe on a zeroed batch. */
-void notify_batch_free(struct notify_batch *b);
+/* Release what fhir_notify_parse allocated; safe on a zeroed batch. */
+void fhir_notify_batch_free(struct fhir_notify_batch *b);
 
 /* 1 if got equals want, compared in constant time; 0 otherwise (also NULL). */
-int notify_secret_ok(const char *want, const char *got);
+int fhir_notify_secret_ok(const char *want, const char *got);
 
 /* 1 if hex_sig (case-insensitive hex) is HMAC-SHA256(secret, body); else 0. */
-int notify_hmac_ok(const char *secret, const char *body, size_t len, const char *hex_sig);
+int fhir_notify_hmac_ok(const char *secret, const char *body, size_t len, const char *hex_sig);
 
 /* Name of a kind, for logs: "ping", "changed", ... */
-const char *notify_kind_name(enum notify_kind k);
+const char *fhir_notify_kind_name(enum fhir_notify_kind k);
 
 #endif

@@ -1,16 +1,17 @@
 /*
- * notify.c - one rest-hook request -> a batch of events, and the secret
- * checks (notify.h, interop.md I1, I17). Pure: no I/O, no clock, no global
+ * fhir_notify.c - one rest-hook request -> a batch of events, and the secret
+ * checks (fhir_notify.h, interop.md I1, I17). Pure: no I/O, no clock, no global
  * state. The body is parsed by the fhir/ layer (bounded size and depth, safe
  * XML); this file only decides what the request says.
  *
- * Ownership: notify_parse fills a caller-owned struct notify_batch whose root
+ * Ownership: fhir_notify_parse fills a caller-owned struct fhir_notify_batch whose root
  * (the parsed body) and ev array it owns; events borrow resources from root.
- * Every helper that fails sets err and leaves the cleanup to notify_parse,
+ * Every helper that fails sets err and leaves the cleanup to fhir_notify_parse,
  * which frees the whole batch, so no helper frees on its error paths except
  * what it allocated itself (the focus list of a backport status).
+ * Public names are fhir_notify_*; the file's own helpers are notify_*.
  */
-#include "notify.h"
+#include "fhir_notify.h"
 
 #include "fhir_json.h"
 #include "fhir_tree.h"
@@ -71,7 +72,7 @@ static const char *notify_shown(const char *s, char *buf, size_t cap)
 /* ---- resource names ------------------------------------------------------ */
 
 /* A resource named by type and id, and its version when known. Field sizes
- * are those of struct notify_event. */
+ * are those of struct fhir_notify_event. */
 struct notify_ref {
     char type[40];
     char id[80];
@@ -182,7 +183,7 @@ static int notify_same(const struct notify_ref *a, const struct notify_ref *b)
 
 /* ---- the batch -------------------------------------------------------------- */
 
-static void notify_batch_reset(struct notify_batch *b)
+static void notify_batch_reset(struct fhir_notify_batch *b)
 {
     memset(b, 0, sizeof *b);
     b->events_since_start = -1;
@@ -190,7 +191,7 @@ static void notify_batch_reset(struct notify_batch *b)
 }
 
 /* Room for up to n events (n >= 1). */
-static int notify_batch_alloc(struct notify_batch *b, size_t n, struct fhir_error *err)
+static int notify_batch_alloc(struct fhir_notify_batch *b, size_t n, struct fhir_error *err)
 {
     if (n == 0)
         n = 1;
@@ -207,15 +208,16 @@ static int notify_batch_alloc(struct notify_batch *b, size_t n, struct fhir_erro
 }
 
 /* The next event (room was made by notify_batch_alloc), zeroed, of kind k. */
-static struct notify_event *notify_batch_add(struct notify_batch *b, enum notify_kind k)
+static struct fhir_notify_event *notify_batch_add(struct fhir_notify_batch *b,
+                                                   enum fhir_notify_kind k)
 {
-    struct notify_event *ev = &b->ev[b->nevent++];
+    struct fhir_notify_event *ev = &b->ev[b->nevent++];
     memset(ev, 0, sizeof *ev);
     ev->kind = k;
     return ev;
 }
 
-static void notify_event_set(struct notify_event *ev, const struct notify_ref *r)
+static void notify_event_set(struct fhir_notify_event *ev, const struct notify_ref *r)
 {
     memcpy(ev->type, r->type, sizeof ev->type);
     memcpy(ev->id, r->id, sizeof ev->id);
@@ -223,12 +225,12 @@ static void notify_event_set(struct notify_event *ev, const struct notify_ref *r
 }
 
 /* A batch of one event of kind k about r (NULL: none). */
-static int notify_one(struct notify_batch *b, enum notify_kind k, const struct notify_ref *r,
-                      struct fhir_error *err)
+static int notify_one(struct fhir_notify_batch *b, enum fhir_notify_kind k,
+                      const struct notify_ref *r, struct fhir_error *err)
 {
     if (notify_batch_alloc(b, 1, err) != 0)
         return -1;
-    struct notify_event *ev = notify_batch_add(b, k);
+    struct fhir_notify_event *ev = notify_batch_add(b, k);
     if (r)
         notify_event_set(ev, r);
     return 0;
@@ -272,11 +274,11 @@ static int notify_resource_ref(json_object *res, const char *where, struct notif
     return 0;
 }
 
-/* An instant's characters, short enough for notify_event.last_updated. */
+/* An instant's characters, short enough for fhir_notify_event.last_updated. */
 static int notify_is_instant(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 4 || n >= sizeof((struct notify_event *)0)->last_updated)
+    if (n < 4 || n >= sizeof((struct fhir_notify_event *)0)->last_updated)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!notify_is_digit(s[i]) && !strchr("-:.+TZ", s[i]))
@@ -285,7 +287,7 @@ static int notify_is_instant(const char *s)
 }
 
 /* meta.versionId and meta.lastUpdated of res into ev, when present. */
-static int notify_event_meta(struct notify_event *ev, json_object *res, const char *where,
+static int notify_event_meta(struct fhir_notify_event *ev, json_object *res, const char *where,
                              struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN];
@@ -367,8 +369,8 @@ static int notify_is_empty_object(const char *body, size_t len)
 }
 
 /* Parse rq's body (len > 0) into b->root. */
-static int notify_body_parse(const struct notify_request *rq, const struct fhir_limits *lim,
-                             struct notify_batch *b, struct fhir_error *err)
+static int notify_body_parse(const struct fhir_notify_request *rq, const struct fhir_limits *lim,
+                             struct fhir_notify_batch *b, struct fhir_error *err)
 {
     enum notify_fmt fmt;
     if (notify_body_format(rq->content_type, &fmt, err) != 0)
@@ -484,7 +486,7 @@ struct notify_focus {
 
 /* What the SubscriptionStatus says beyond the batch's own fields. */
 struct notify_status {
-    enum notify_kind kind; /* from type; NOTIFY_CHANGED for event-notification */
+    enum fhir_notify_kind kind; /* from type; FHIR_NOTIFY_CHANGED for event-notification */
     int have_type;
     int have_subscription;
     struct notify_focus *focus; /* owned, cap entries */
@@ -492,7 +494,7 @@ struct notify_status {
     size_t nref; /* focuses with a reference */
 };
 
-static void notify_note_event_number(struct notify_batch *b, long long n)
+static void notify_note_event_number(struct fhir_notify_batch *b, long long n)
 {
     if (b->first_event < 0 || n < b->first_event)
         b->first_event = n;
@@ -513,7 +515,7 @@ static void notify_add_focus(struct notify_status *st, const char *ref)
 
 /* SubscriptionStatus.subscription into b: "Subscription/id" when the
  * reference names one (relative, absolute or versioned), else as sent. */
-static int notify_set_subscription(struct notify_batch *b, struct notify_status *st,
+static int notify_set_subscription(struct fhir_notify_batch *b, struct notify_status *st,
                                    const char *ref, const char *at, struct fhir_error *err)
 {
     if (!ref || !*ref) {
@@ -542,15 +544,15 @@ static int notify_set_subscription(struct notify_batch *b, struct notify_status 
 
 static const struct {
     const char *code;
-    enum notify_kind kind;
+    enum fhir_notify_kind kind;
 } notify_status_types[] = {
-    {"handshake", NOTIFY_HANDSHAKE},
-    {"heartbeat", NOTIFY_HEARTBEAT},
-    {"event-notification", NOTIFY_CHANGED},
-    {"query-status", NOTIFY_QUERY_STATUS},
+    {"handshake", FHIR_NOTIFY_HANDSHAKE},
+    {"heartbeat", FHIR_NOTIFY_HEARTBEAT},
+    {"event-notification", FHIR_NOTIFY_CHANGED},
+    {"query-status", FHIR_NOTIFY_QUERY_STATUS},
 };
 
-static int notify_set_type(struct notify_batch *b, struct notify_status *st, const char *code,
+static int notify_set_type(struct fhir_notify_batch *b, struct notify_status *st, const char *code,
                            const char *at, struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN];
@@ -573,7 +575,7 @@ static int notify_set_type(struct notify_batch *b, struct notify_status *st, con
 }
 
 /* One notification-event parameter of a Parameters status (at names it). */
-static int notify_param_event(json_object *p, const char *at, struct notify_batch *b,
+static int notify_param_event(json_object *p, const char *at, struct fhir_notify_batch *b,
                               struct notify_status *st, struct fhir_error *err)
 {
     const char *focus = NULL;
@@ -608,8 +610,8 @@ static int notify_param_event(json_object *p, const char *at, struct notify_batc
 }
 
 /* One parameter of a Parameters status. */
-static int notify_param(json_object *p, size_t i, struct notify_batch *b, struct notify_status *st,
-                        struct fhir_error *err)
+static int notify_param(json_object *p, size_t i, struct fhir_notify_batch *b,
+                        struct notify_status *st, struct fhir_error *err)
 {
     char at[96];
     snprintf(at, sizeof at, "Bundle.entry[0].resource.parameter[%zu]", i);
@@ -643,7 +645,7 @@ static int notify_param(json_object *p, size_t i, struct notify_batch *b, struct
 }
 
 /* The R4 SubscriptionStatus: a Parameters (backport-subscription-status-r4). */
-static int notify_status_params(json_object *params, struct notify_batch *b,
+static int notify_status_params(json_object *params, struct fhir_notify_batch *b,
                                 struct notify_status *st, struct fhir_error *err)
 {
     size_t n = fhir_count(params, "parameter");
@@ -668,7 +670,7 @@ static int notify_status_params(json_object *params, struct notify_batch *b,
 }
 
 /* One notificationEvent of an R4B/R5 SubscriptionStatus resource. */
-static int notify_status_event(json_object *ne, size_t j, struct notify_batch *b,
+static int notify_status_event(json_object *ne, size_t j, struct fhir_notify_batch *b,
                                struct notify_status *st, struct fhir_error *err)
 {
     char at[96];
@@ -689,8 +691,8 @@ static int notify_status_event(json_object *ne, size_t j, struct notify_batch *b
 }
 
 /* The SubscriptionStatus resource itself (R4B servers send it in R4 too). */
-static int notify_status_resource(json_object *ss, struct notify_batch *b, struct notify_status *st,
-                                  struct fhir_error *err)
+static int notify_status_resource(json_object *ss, struct fhir_notify_batch *b,
+                                  struct notify_status *st, struct fhir_error *err)
 {
     const char *at = "Bundle.entry[0].resource";
     size_t n = fhir_count(ss, "notificationEvent");
@@ -765,7 +767,7 @@ static int notify_entry_ref(json_object *res, const char *at, const char *full, 
 
 /* Entry j (>= 1) of an event-notification: one CHANGED or DELETED event, or
  * nothing when it only gives context to a focus. */
-static int notify_entry(json_object *entry, size_t j, struct notify_batch *b,
+static int notify_entry(json_object *entry, size_t j, struct fhir_notify_batch *b,
                         struct notify_status *st, struct fhir_error *err)
 {
     char at[64], rat[96];
@@ -792,7 +794,8 @@ static int notify_entry(json_object *entry, size_t j, struct notify_batch *b,
         return -1;
     }
     int del = method && strcmp(method, "DELETE") == 0;
-    struct notify_event *ev = notify_batch_add(b, del ? NOTIFY_DELETED : NOTIFY_CHANGED);
+    struct fhir_notify_event *ev =
+        notify_batch_add(b, del ? FHIR_NOTIFY_DELETED : FHIR_NOTIFY_CHANGED);
     notify_event_set(ev, &r);
     if (del || !res)
         return 0;
@@ -805,7 +808,7 @@ static int notify_entry(json_object *entry, size_t j, struct notify_batch *b,
 /* The events of an event-notification: one per focus entry, then one
  * reference-only CHANGED per focus no entry carried, then a PING when
  * something could not be named (or nothing was: an empty payload). */
-static int notify_event_notification(json_object *bundle, struct notify_batch *b,
+static int notify_event_notification(json_object *bundle, struct fhir_notify_batch *b,
                                      struct notify_status *st, struct fhir_error *err)
 {
     size_t n = fhir_count(bundle, "entry");
@@ -823,10 +826,10 @@ static int notify_event_notification(json_object *bundle, struct notify_batch *b
             unnamed = 1;
             continue;
         }
-        notify_event_set(notify_batch_add(b, NOTIFY_CHANGED), &f->r);
+        notify_event_set(notify_batch_add(b, FHIR_NOTIFY_CHANGED), &f->r);
     }
     if (unnamed || b->nevent == 0)
-        notify_batch_add(b, NOTIFY_PING);
+        notify_batch_add(b, FHIR_NOTIFY_PING);
     return 0;
 }
 
@@ -838,7 +841,7 @@ static int notify_not_notification(struct fhir_error *err)
 }
 
 /* A Bundle POSTed to the endpoint: a Subscriptions Backport notification. */
-static int notify_backport(json_object *bundle, struct notify_batch *b, struct fhir_error *err)
+static int notify_backport(json_object *bundle, struct fhir_notify_batch *b, struct fhir_error *err)
 {
     const char *type = NULL;
     if (fhir_get_string(bundle, "type", &type) != FHIR_OK || strcmp(type, "history") != 0)
@@ -853,7 +856,7 @@ static int notify_backport(json_object *bundle, struct notify_batch *b, struct f
     int rc = params ? notify_status_params(status, b, &st, err)
                     : notify_status_resource(status, b, &st, err);
     if (rc == 0) {
-        if (st.kind == NOTIFY_CHANGED)
+        if (st.kind == FHIR_NOTIFY_CHANGED)
             rc = notify_event_notification(bundle, b, &st, err);
         else
             rc = notify_one(b, st.kind, NULL, err);
@@ -865,7 +868,7 @@ static int notify_backport(json_object *bundle, struct notify_batch *b, struct f
 /* ---- the request styles ------------------------------------------------------ */
 
 /* "/Type/id" of a PUT or DELETE into r. */
-static int notify_subpath_ref(const struct notify_request *rq, const char *sub,
+static int notify_subpath_ref(const struct fhir_notify_request *rq, const char *sub,
                               struct notify_ref *r, struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN];
@@ -878,7 +881,7 @@ static int notify_subpath_ref(const struct notify_request *rq, const char *sub,
 }
 
 /* Medplum: POST {} with X-Medplum-Deleted-Resource: Type/id. */
-static int notify_medplum_delete(const struct notify_request *rq, struct notify_batch *b,
+static int notify_medplum_delete(const struct fhir_notify_request *rq, struct fhir_notify_batch *b,
                                  struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN];
@@ -893,11 +896,11 @@ static int notify_medplum_delete(const struct notify_request *rq, struct notify_
                        notify_shown(rq->deleted, s1, sizeof s1), rq->len);
         return -1;
     }
-    return notify_one(b, NOTIFY_DELETED, &r, err);
+    return notify_one(b, FHIR_NOTIFY_DELETED, &r, err);
 }
 
 /* One resource as the body: CHANGED, named by the resource (Medplum). */
-static int notify_resource_body(struct notify_batch *b, struct fhir_error *err)
+static int notify_resource_body(struct fhir_notify_batch *b, struct fhir_error *err)
 {
     struct notify_ref r;
     const char *t = fhir_resource_type(b->root);
@@ -907,14 +910,14 @@ static int notify_resource_body(struct notify_batch *b, struct fhir_error *err)
         fhir_error_set(err, "body: %s has no id", r.type);
         return -1;
     }
-    if (notify_one(b, NOTIFY_CHANGED, &r, err) != 0)
+    if (notify_one(b, FHIR_NOTIFY_CHANGED, &r, err) != 0)
         return -1;
     b->ev[0].resource = b->root;
     return notify_event_meta(&b->ev[0], b->root, r.type, err);
 }
 
-static int notify_post(const struct notify_request *rq, const char *sub,
-                       const struct fhir_limits *lim, struct notify_batch *b,
+static int notify_post(const struct fhir_notify_request *rq, const char *sub,
+                       const struct fhir_limits *lim, struct fhir_notify_batch *b,
                        struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN];
@@ -926,7 +929,7 @@ static int notify_post(const struct notify_request *rq, const char *sub,
     if (rq->deleted && *rq->deleted)
         return notify_medplum_delete(rq, b, err);
     if (rq->len == 0)
-        return notify_one(b, NOTIFY_PING, NULL, err);
+        return notify_one(b, FHIR_NOTIFY_PING, NULL, err);
     if (notify_body_parse(rq, lim, b, err) != 0)
         return -1;
     if (strcmp(fhir_resource_type(b->root), "Bundle") == 0)
@@ -935,8 +938,9 @@ static int notify_post(const struct notify_request *rq, const char *sub,
 }
 
 /* HAPI with payload: PUT /Type/id with that resource. */
-static int notify_put(const struct notify_request *rq, const char *sub,
-                      const struct fhir_limits *lim, struct notify_batch *b, struct fhir_error *err)
+static int notify_put(const struct fhir_notify_request *rq, const char *sub,
+                      const struct fhir_limits *lim, struct fhir_notify_batch *b,
+                      struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN], s2[NOTIFY_SHOWN];
     struct notify_ref want, got;
@@ -955,14 +959,14 @@ static int notify_put(const struct notify_request *rq, const char *sub,
                        notify_shown(want.id, s2, sizeof s2));
         return -1;
     }
-    if (notify_one(b, NOTIFY_CHANGED, &want, err) != 0)
+    if (notify_one(b, FHIR_NOTIFY_CHANGED, &want, err) != 0)
         return -1;
     b->ev[0].resource = b->root;
     return notify_event_meta(&b->ev[0], b->root, want.type, err);
 }
 
-static int notify_dispatch(const struct notify_request *rq, const struct fhir_limits *lim,
-                           struct notify_batch *b, struct fhir_error *err)
+static int notify_dispatch(const struct fhir_notify_request *rq, const struct fhir_limits *lim,
+                           struct fhir_notify_batch *b, struct fhir_error *err)
 {
     char s1[NOTIFY_SHOWN];
     const char *sub = rq->subpath ? rq->subpath : "";
@@ -980,7 +984,7 @@ static int notify_dispatch(const struct notify_request *rq, const struct fhir_li
         struct notify_ref r;
         if (notify_subpath_ref(rq, sub, &r, err) != 0)
             return -1;
-        return notify_one(b, NOTIFY_DELETED, &r, err);
+        return notify_one(b, FHIR_NOTIFY_DELETED, &r, err);
     }
     fhir_error_set(err, "method %s: want POST, PUT or DELETE",
                    notify_shown(rq->method, s1, sizeof s1));
@@ -989,8 +993,8 @@ static int notify_dispatch(const struct notify_request *rq, const struct fhir_li
 
 /* ---- public ---------------------------------------------------------------- */
 
-int notify_parse(const struct notify_request *rq, const struct fhir_limits *lim,
-                 struct notify_batch *out, struct fhir_error *err)
+int fhir_notify_parse(const struct fhir_notify_request *rq, const struct fhir_limits *lim,
+                 struct fhir_notify_batch *out, struct fhir_error *err)
 {
     notify_batch_reset(out);
     if (!rq) {
@@ -1000,13 +1004,13 @@ int notify_parse(const struct notify_request *rq, const struct fhir_limits *lim,
     if (!lim)
         lim = &fhir_limits_default;
     if (notify_dispatch(rq, lim, out, err) != 0) {
-        notify_batch_free(out);
+        fhir_notify_batch_free(out);
         return -1;
     }
     return 0;
 }
 
-void notify_batch_free(struct notify_batch *b)
+void fhir_notify_batch_free(struct fhir_notify_batch *b)
 {
     if (!b)
         return;
@@ -1016,7 +1020,7 @@ void notify_batch_free(struct notify_batch *b)
     notify_batch_reset(b);
 }
 
-int notify_secret_ok(const char *want, const char *got)
+int fhir_notify_secret_ok(const char *want, const char *got)
 {
     if (!want || !got)
         return 0;
@@ -1038,7 +1042,7 @@ static int notify_hex(char c)
     return -1;
 }
 
-int notify_hmac_ok(const char *secret, const char *body, size_t len, const char *hex_sig)
+int fhir_notify_hmac_ok(const char *secret, const char *body, size_t len, const char *hex_sig)
 {
     enum { SHA256_LEN = 32 };
     if (!secret || !hex_sig || (!body && len > 0) || strlen(hex_sig) != 2 * SHA256_LEN)
@@ -1065,20 +1069,20 @@ int notify_hmac_ok(const char *secret, const char *body, size_t len, const char 
     return ok;
 }
 
-const char *notify_kind_name(enum notify_kind k)
+const char *fhir_notify_kind_name(enum fhir_notify_kind k)
 {
     switch (k) {
-    case NOTIFY_PING:
+    case FHIR_NOTIFY_PING:
         return "ping";
-    case NOTIFY_CHANGED:
+    case FHIR_NOTIFY_CHANGED:
         return "changed";
-    case NOTIFY_DELETED:
+    case FHIR_NOTIFY_DELETED:
         return "deleted";
-    case NOTIFY_HANDSHAKE:
+    case FHIR_NOTIFY_HANDSHAKE:
         return "handshake";
-    case NOTIFY_HEARTBEAT:
+    case FHIR_NOTIFY_HEARTBEAT:
         return "heartbeat";
-    case NOTIFY_QUERY_STATUS:
+    case FHIR_NOTIFY_QUERY_STATUS:
         return "query-status";
     }
     return "unknown";

@@ -5,7 +5,7 @@
  */
 #include "cli_classify.h"
 
-#include "cli_files.h"
+#include "adapter_files.h"
 #include "fhir_json.h"
 #include "fhir_primitive.h"
 #include "fhir_xml.h"
@@ -87,7 +87,7 @@ static struct nen_codes *load_codes(const struct args *a, FILE *err)
     }
     int rc = nen_codes_load_default(t, msg, sizeof msg);
     for (int i = 0; rc == 0 && i < a->nmaps; i++)
-        rc = cli_load_map(t, a->maps[i], msg, sizeof msg);
+        rc = adapter_load_map(t, a->maps[i], msg, sizeof msg);
     if (rc != 0) {
         fprintf(err, "nenfhir classify: %s\n", msg);
         nen_codes_free(t);
@@ -133,7 +133,7 @@ int cli_classify(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 0; i < a.nfiles && rc == 0; i++) {
         size_t len;
         char msg[FHIR_ERROR_LEN];
-        char *buf = cli_read_file(a.files[i], fhir_limits_default.max_bytes, &len, msg,
+        char *buf = adapter_read_file(a.files[i], fhir_limits_default.max_bytes, &len, msg,
                                   sizeof msg);
         if (!buf) {
             fprintf(err, "nenfhir classify: %s\n", msg);

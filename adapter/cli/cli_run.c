@@ -6,9 +6,14 @@
  * getopt_long: an unknown option, a missing value or a word too many is an
  * error (exit 2), never ignored.
  */
-#include "cli_files.h"
-#include "daemon.h"
-#include "daemon_run.h"
+#include "cli_run.h"
+
+#include "adapter_files.h"
+#include "adapter_log.h"
+#include "daemon_run.h" /* the daemon's one public entry (no other daemon header) */
+#include "nen_codes.h"
+#include "run_config.h"
+#include "nen_codes.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -27,7 +32,7 @@ static int load(const char *path, struct run_config *c)
     struct nen_codes *t = nen_codes_new();
     int rc = t ? nen_codes_load_default(t, err, sizeof err) : -1;
     for (int i = 0; rc == 0 && i < c->nmap; i++)
-        rc = cli_load_map(t, c->map[i], err, sizeof err);
+        rc = adapter_load_map(t, c->map[i], err, sizeof err);
     nen_codes_free(t);
     if (rc != 0) {
         fprintf(stderr, "nenfhir: %s\n", t ? err : "out of memory");
@@ -217,7 +222,7 @@ int cli_dead_letter(int argc, char **argv)
         if (rc >= 0)
             printf("dead letters: %d\n", rc);
     } else {
-        rc = store_dead_replay(s, key, daemon_now_ms());
+        rc = store_dead_replay(s, key, adapter_now_ms());
         if (rc >= 0)
             printf("requeued: %d (a running daemon picks them up within a minute)\n", rc);
     }

@@ -16,7 +16,10 @@
  * sends none; its case is recomputed (I6: the report is amended, or
  * entered-in-error when every input is gone).
  * Also the fetches of id-only notifications (the resolve table).
+ * Owns struct catchup (catchup.h), the rounds and the resolve fetches.
  */
+#include "catchup.h"
+
 #include "daemon.h"
 #include "fhir_json.h"
 #include "fhir_primitive.h"
@@ -57,18 +60,18 @@ static void round_finish(struct catchup_round *r, int ok)
         int64_t keep = (int64_t)d->cfg->poll_overlap_s * 2000;
         if (keep < 86400000)
             keep = 86400000;
-        if (store_seen_prune(d->store, daemon_now_ms(), keep) != 0)
+        if (store_seen_prune(d->store, adapter_now_ms(), keep) != 0)
             LOG_WARN("store: pruning seen versions: %s", store_error(d->store));
-        d->stats.catchups++;
+        d->catchup.rounds++;
         LOG_DEBUG("catch-up done: %lu resources read, %lu new, cursor %s", r->resources,
                   r->fresh, r->newest[0] ? r->newest : "(unchanged)");
         if (r->fresh)
             LOG_INFO("catch-up: %lu changed input(s) found", r->fresh);
     }
     free(r);
-    d->catchup_running = 0;
-    if (d->catchup_again && !d->draining) {
-        d->catchup_again = 0;
+    d->catchup.running = 0;
+    if (d->catchup.again && !d->draining) {
+        d->catchup.again = 0;
         catchup_request(d);
     }
     daemon_kick(d, 0);
@@ -82,7 +85,7 @@ static int vanish_due(struct daemon *d)
         LOG_WARN("store: %s", store_error(d->store));
         return 0;
     }
-    return !have || daemon_now_ms() - atoll(v) >= (int64_t)d->cfg->catchup_interval_s * 1000;
+    return !have || adapter_now_ms() - atoll(v) >= (int64_t)d->cfg->catchup_interval_s * 1000;
 }
 
 static void vanish_next(struct catchup_round *r);
@@ -91,7 +94,7 @@ static void vanish_end(struct catchup_round *r, int completed)
 {
     struct daemon *d = r->d;
     char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)daemon_now_ms());
+    snprintf(v, sizeof v, "%lld", (long long)adapter_now_ms());
     if (completed && store_meta_set(d->store, VANISH_META, v) != 0)
         LOG_WARN("store: %s", store_error(d->store));
     if (completed)
@@ -113,7 +116,7 @@ static int vanish_gone(struct daemon *d, const char *ref, long status)
                  "recomputed (I6)", ref, status, key);
         rc = store_member_forget(d->store, ref);
         if (rc == 0)
-            rc = store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms);
+            rc = store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms);
     }
     if (rc == 0)
         rc = store_commit(d->store);
@@ -265,7 +268,7 @@ static void on_server_time(void *ctx, const struct fhir_response *resp)
     if (resp->date_ms > 0)
         catchup_cursor_start(r, resp->date_ms, "the server's clock, its Date header");
     else
-        catchup_cursor_start(r, daemon_now_ms(), "the local clock: the server sent no Date");
+        catchup_cursor_start(r, adapter_now_ms(), "the local clock: the server sent no Date");
 }
 
 static void catchup_first_start(struct catchup_round *r)
@@ -377,8 +380,8 @@ void catchup_request(struct daemon *d)
 {
     if (d->draining)
         return;
-    if (d->catchup_running) {
-        d->catchup_again = 1;
+    if (d->catchup.running) {
+        d->catchup.again = 1;
         return;
     }
     struct catchup_round *r = calloc(1, sizeof *r);
@@ -387,38 +390,36 @@ void catchup_request(struct daemon *d)
         return;
     }
     r->d = d;
-    d->catchup_running = 1;
+    d->catchup.running = 1;
     catchup_type_start(r);
 }
 
 /* --- id-only notifications: fetch the resource to learn its case --- */
 
-#define RESOLVE_PARALLEL 4
+#define RESOLVE_PARALLEL CATCHUP_RESOLVE_PARALLEL
 
 struct resolve_fetch {
     struct daemon *d;
     char ref[STORE_KEY_LEN];
 };
 
-static char resolve_inflight[RESOLVE_PARALLEL][STORE_KEY_LEN];
-
-static int resolve_is_inflight(const char *ref)
+static int resolve_is_inflight(const struct catchup *c, const char *ref)
 {
     for (int i = 0; i < RESOLVE_PARALLEL; i++)
-        if (strcmp(resolve_inflight[i], ref) == 0)
+        if (strcmp(c->resolve_inflight[i], ref) == 0)
             return 1;
     return 0;
 }
 
-static void resolve_mark(const char *ref, int on)
+static void resolve_mark(struct catchup *c, const char *ref, int on)
 {
     for (int i = 0; i < RESOLVE_PARALLEL; i++) {
-        if (on && !resolve_inflight[i][0]) {
-            snprintf(resolve_inflight[i], STORE_KEY_LEN, "%s", ref);
+        if (on && !c->resolve_inflight[i][0]) {
+            snprintf(c->resolve_inflight[i], STORE_KEY_LEN, "%s", ref);
             return;
         }
-        if (!on && strcmp(resolve_inflight[i], ref) == 0) {
-            resolve_inflight[i][0] = '\0';
+        if (!on && strcmp(c->resolve_inflight[i], ref) == 0) {
+            c->resolve_inflight[i][0] = '\0';
             return;
         }
     }
@@ -444,7 +445,7 @@ static int resolve_record(struct daemon *d, const char *ref, const struct fhir_r
         if (found == 1) {
             LOG_INFO("%s is gone (HTTP %ld): case %s will be recomputed (I6)", ref,
                      resp->status, key);
-            rc = store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms);
+            rc = store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms);
         }
     }
     if (rc == 0)
@@ -460,8 +461,8 @@ static void on_resolved(void *ctx, const struct fhir_response *resp)
 {
     struct resolve_fetch *f = ctx;
     struct daemon *d = f->d;
-    resolve_mark(f->ref, 0);
-    d->resolving--;
+    resolve_mark(&d->catchup, f->ref, 0);
+    d->catchup.resolving--;
     if (resp->status == 200 || resp->status == 404 || resp->status == 410) {
         if (resolve_record(d, f->ref, resp) != 0)
             LOG_ERROR("store: %s", store_error(d->store));
@@ -477,12 +478,12 @@ static void on_resolved(void *ctx, const struct fhir_response *resp)
 
 void catchup_resolve_next(struct daemon *d)
 {
-    if (d->draining || d->resolving >= RESOLVE_PARALLEL)
+    if (d->draining || d->catchup.resolving >= RESOLVE_PARALLEL)
         return;
     char refs[RESOLVE_PARALLEL * 2][STORE_KEY_LEN];
     int n = store_resolve_list(d->store, refs, RESOLVE_PARALLEL * 2);
-    for (int i = 0; i < n && d->resolving < RESOLVE_PARALLEL; i++) {
-        if (resolve_is_inflight(refs[i]))
+    for (int i = 0; i < n && d->catchup.resolving < RESOLVE_PARALLEL; i++) {
+        if (resolve_is_inflight(&d->catchup, refs[i]))
             continue;
         struct resolve_fetch *f = calloc(1, sizeof *f);
         if (!f)
@@ -502,7 +503,17 @@ void catchup_resolve_next(struct daemon *d)
             free(f);
             return;
         }
-        resolve_mark(f->ref, 1);
-        d->resolving++;
+        resolve_mark(&d->catchup, f->ref, 1);
+        d->catchup.resolving++;
     }
+}
+
+int catchup_busy(const struct daemon *d)
+{
+    return d->catchup.running || d->catchup.resolving > 0;
+}
+
+unsigned long catchup_rounds(const struct daemon *d)
+{
+    return d->catchup.rounds;
 }

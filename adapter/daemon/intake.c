@@ -1,12 +1,15 @@
 /*
  * intake.c - what a notification or a fetched resource means for the work
- * queue (daemon.h). Every change to an input resource touches the job of
+ * queue (store.h). Every change to an input resource touches the job of
  * its case (the Patient it is about, I10); resources nenfhir wrote are
  * skipped (I5); deletes find their case through the member table (I6);
  * id-only changes wait in the resolve table for a fetch; pings and gaps in
  * backport event numbers ask for a catch-up (I4). All of it in one store
  * transaction per notification, committed before the 2xx (I7).
+ * Owns struct intake (intake.h): its counter.
  */
+#include "intake.h"
+
 #include "daemon.h"
 #include "fhir_primitive.h"
 #include "fhir_tree.h"
@@ -59,7 +62,7 @@ int intake_resource(struct daemon *d, json_object *res)
 {
     const char *type = fhir_resource_type(res), *id = fhir_resource_id(res);
     if (fhir_has_tag(res, NEN_TAG_SYSTEM, NEN_TAG_CODE)) {
-        d->stats.skipped_own++;
+        d->intake.skipped_own++;
         LOG_DEBUG("%s/%s: written by nenfhir, skipped (I5)", type, id);
         return 0;
     }
@@ -75,13 +78,13 @@ int intake_resource(struct daemon *d, json_object *res)
         return 0;
     }
     if (store_member_set(d->store, ref, key) != 0 ||
-        store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms) != 0)
+        store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms) != 0)
         return -1;
     LOG_DEBUG("%s changed: case %s queued", ref, key);
     return 0;
 }
 
-static int intake_deleted(struct daemon *d, const struct notify_event *e)
+static int intake_deleted(struct daemon *d, const struct fhir_notify_event *e)
 {
     char ref[STORE_KEY_LEN], key[STORE_KEY_LEN];
     snprintf(ref, sizeof ref, "%s/%s", e->type, e->id);
@@ -94,24 +97,24 @@ static int intake_deleted(struct daemon *d, const struct notify_event *e)
     }
     LOG_INFO("%s deleted: case %s will be recomputed (I6)", ref, key);
     if (store_member_forget(d->store, ref) != 0 ||
-        store_job_touch(d->store, key, daemon_now_ms(), d->cfg->work_settle_ms) != 0)
+        store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms) != 0)
         return -1;
     return 0;
 }
 
-static int intake_event(struct daemon *d, const struct notify_event *e, int *catchup)
+static int intake_event(struct daemon *d, const struct fhir_notify_event *e, int *catchup)
 {
     switch (e->kind) {
-    case NOTIFY_PING:
+    case FHIR_NOTIFY_PING:
         *catchup = 1;
         return 0;
-    case NOTIFY_HANDSHAKE:
-    case NOTIFY_HEARTBEAT:
-    case NOTIFY_QUERY_STATUS:
+    case FHIR_NOTIFY_HANDSHAKE:
+    case FHIR_NOTIFY_HEARTBEAT:
+    case FHIR_NOTIFY_QUERY_STATUS:
         return 0;
-    case NOTIFY_DELETED:
+    case FHIR_NOTIFY_DELETED:
         return intake_deleted(d, e);
-    case NOTIFY_CHANGED:
+    case FHIR_NOTIFY_CHANGED:
         break;
     }
     if (!e->resource) {
@@ -130,7 +133,7 @@ static int intake_event(struct daemon *d, const struct notify_event *e, int *cat
 }
 
 /* Whether the events up to esss were all seen, last being the newest seen. */
-static int intake_event_gap(const struct notify_batch *b, long long last)
+static int intake_event_gap(const struct fhir_notify_batch *b, long long last)
 {
     long long esss = b->events_since_start;
     if (b->first_event >= 0)
@@ -144,7 +147,7 @@ static int intake_event_gap(const struct notify_batch *b, long long last)
  * counter that goes down without a handshake is a server restart: the new
  * number is the base and one catch-up covers what the restart may have
  * lost; later gaps are measured from the new base. */
-static int intake_event_numbers(struct daemon *d, const struct notify_batch *b, int *catchup)
+static int intake_event_numbers(struct daemon *d, const struct fhir_notify_batch *b, int *catchup)
 {
     if (!b->subscription[0] || b->events_since_start < 0)
         return 0;
@@ -172,7 +175,7 @@ static int intake_event_numbers(struct daemon *d, const struct notify_batch *b, 
     return store_meta_set(d->store, k, v);
 }
 
-int intake_batch(struct daemon *d, const struct notify_batch *b, int *catchup)
+int intake_batch(struct daemon *d, const struct fhir_notify_batch *b, int *catchup)
 {
     *catchup = 0;
     if (store_begin(d->store) != 0) {

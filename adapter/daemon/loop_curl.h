@@ -2,6 +2,7 @@
  * loop_curl.h - binds the FHIR client's curl multi handle to a libevent
  * event_base (the pattern of curl's docs/examples/hiperfifo.c): one event per
  * socket curl asks to watch, one timer for curl's timeout.
+ * Owns: struct loop_curl (opaque): the timer and the per-socket events.
  */
 #ifndef LOOP_CURL_H
 #define LOOP_CURL_H

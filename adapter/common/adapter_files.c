@@ -1,14 +1,15 @@
 /*
- * cli_files.c - bounded whole-file reads (cli_files.h).
+ * adapter_files.c - bounded whole-file reads and code table files
+ * (adapter_files.h).
  */
-#include "cli_files.h"
+#include "adapter_files.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+char *adapter_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
@@ -58,10 +59,10 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
     return buf;
 }
 
-int cli_load_map(struct nen_codes *t, const char *path, char *err, size_t errlen)
+int adapter_load_map(struct nen_codes *t, const char *path, char *err, size_t errlen)
 {
     size_t len;
-    char *text = cli_read_file(path, (size_t)4 * 1024 * 1024, &len, err, errlen);
+    char *text = adapter_read_file(path, (size_t)4 * 1024 * 1024, &len, err, errlen);
     if (!text)
         return -1;
     int rc = nen_codes_load(t, text, path, err, (unsigned)errlen);

@@ -6,7 +6,7 @@
  */
 #include "cli_classify.h"
 #include "cli_explain.h"
-#include "daemon_run.h"
+#include "cli_run.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,12 @@
 /*
  * listener.c - the HTTPS notification endpoint (listener.h). Owns the evhttp
- * server and the SSL_CTX; each connection gets its own SSL through the
- * bufferevent callback.
+ * server, the SSL_CTX and the counters of notifications; each connection
+ * gets its own SSL through the bufferevent callback.
  */
 #include "listener.h"
+
+#include "daemon.h"
+#include "fhir_notify.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -25,6 +28,8 @@ struct listener {
     struct evhttp *http;
     SSL_CTX *ssl;
     int port;
+    unsigned long notifications;   /* accepted and stored */
+    unsigned long refused;         /* wrong secret / bad request */
 };
 
 static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
@@ -120,6 +125,7 @@ static void reply_text(struct evhttp_request *req, int status, const char *ctype
 static void reply_metrics(struct listener *l, struct evhttp_request *req)
 {
     struct daemon *d = l->d;
+    const struct pipeline_stats *ps = pipeline_stats(d);
     int queued = 0, dead = 0, resolving = 0;
     store_counts(d->store, &queued, &dead, &resolving);
     char text[2048];
@@ -136,9 +142,8 @@ static void reply_metrics(struct listener *l, struct evhttp_request *req)
              "# TYPE nenfhir_queue_dead gauge\nnenfhir_queue_dead %d\n"
              "# TYPE nenfhir_queue_resolving gauge\nnenfhir_queue_resolving %d\n"
              "# TYPE nenfhir_cases_in_flight gauge\nnenfhir_cases_in_flight %d\n",
-             d->stats.notifications, d->stats.refused, d->stats.reports_written,
-             d->stats.unchanged, d->stats.retries, d->stats.dead, d->stats.catchups, queued,
-             dead, resolving, d->nrunning);
+             l->notifications, l->refused, ps->reports_written, ps->unchanged, ps->retries,
+             ps->dead, catchup_rounds(d), queued, dead, resolving, pipeline_running(d));
     reply_text(req, 200, "text/plain; version=0.0.4", text);
 }
 
@@ -151,7 +156,7 @@ static int check_secret(const struct run_config *c, struct evkeyvalq *h, const c
         return 0;
     const char *sig = evhttp_find_header(h, "X-Signature");
     if (sig) {
-        if (notify_hmac_ok(c->secret, body, len, sig))
+        if (fhir_notify_hmac_ok(c->secret, body, len, sig))
             return 0;
         *why = "X-Signature does not match the body (HMAC-SHA256 with the shared secret)";
         return 403;
@@ -161,7 +166,7 @@ static int check_secret(const struct run_config *c, struct evkeyvalq *h, const c
         *why = "no secret header and no X-Signature";
         return 401;
     }
-    if (notify_secret_ok(c->secret, got))
+    if (fhir_notify_secret_ok(c->secret, got))
         return 0;
     *why = "wrong secret";
     return 403;
@@ -177,7 +182,7 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     case EVHTTP_REQ_PUT: method = "PUT"; break;
     case EVHTTP_REQ_DELETE: method = "DELETE"; break;
     default:
-        d->stats.refused++;
+        l->refused++;
         reply_outcome(req, 405, "not-supported", "notifications are POST, PUT or DELETE");
         return;
     }
@@ -188,18 +193,19 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     const char *why = NULL;
     int refuse = check_secret(d->cfg, h, body, len, &why);
     if (refuse) {
-        d->stats.refused++;
+        l->refused++;
         LOG_WARN("refused %s %s from the listener: %s", method, subpath[0] ? subpath : "/", why);
         reply_outcome(req, refuse, refuse == 401 ? "login" : "forbidden", why);
         return;
     }
-    struct notify_request rq = {method, subpath, evhttp_find_header(h, "Content-Type"),
-                                evhttp_find_header(h, "X-Medplum-Deleted-Resource"), body, len};
+    struct fhir_notify_request rq = {method, subpath, evhttp_find_header(h, "Content-Type"),
+                                     evhttp_find_header(h, "X-Medplum-Deleted-Resource"), body,
+                                     len};
     struct fhir_limits lim = {d->cfg->listen_max_body, FHIR_LIMITS_DEFAULT_DEPTH};
-    struct notify_batch b;
+    struct fhir_notify_batch b;
     struct fhir_error err = {{0}};
-    if (notify_parse(&rq, &lim, &b, &err) != 0) {
-        d->stats.refused++;
+    if (fhir_notify_parse(&rq, &lim, &b, &err) != 0) {
+        l->refused++;
         LOG_WARN("notification %s %s refused: %s", method, subpath[0] ? subpath : "/", err.msg);
         reply_outcome(req, 400, "invalid", err.msg);
         return;
@@ -209,12 +215,12 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
               b.nevent);
     int catchup = 0;
     if (intake_batch(d, &b, &catchup) != 0) {
-        notify_batch_free(&b);
+        fhir_notify_batch_free(&b);
         reply_outcome(req, 503, "transient", "could not store the notification; send it again");
         return;
     }
-    d->stats.notifications++;
-    notify_batch_free(&b);
+    l->notifications++;
+    fhir_notify_batch_free(&b);
     reply_outcome(req, 200, "informational", "stored");
     if (catchup)
         catchup_request(d);
@@ -235,7 +241,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/healthz") == 0) {
-        reply_text(req, 200, "text/plain", l->d->subscribed ? "ok\n" : "starting\n");
+        reply_text(req, 200, "text/plain", subscribe_in_place(l->d) ? "ok\n" : "starting\n");
         return;
     }
     if (strcmp(path, "/metrics") == 0) {

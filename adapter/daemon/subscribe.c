@@ -8,7 +8,10 @@
  * one topic Subscription with filter criteria, payload content and
  * heartbeat. The shared secret goes in channel.header (and Medplum's
  * subscription-secret extension, for its X-Signature HMAC).
+ * Owns struct subscribe (subscribe.h) and each ensure's struct sub_ensure.
  */
+#include "subscribe.h"
+
 #include "daemon.h"
 #include "fhir_build.h"
 #include "fhir_json.h"
@@ -300,6 +303,8 @@ static void sub_finish(struct sub_ensure *e)
     void (*done)(struct daemon *, int) = e->done;
     struct daemon *d = e->d;
     int ok = e->ok;
+    if (ok)
+        d->subscribe.in_place = 1;
     for (int i = 0; i < e->nwant; i++)
         json_object_put(e->want[i]);
     json_object_put(e->found);
@@ -395,4 +400,14 @@ void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
         LOG_ERROR("subscription: %s", fhir_client_error(d->client));
         sub_finish(e);
     }
+}
+
+void subscribe_not_needed(struct daemon *d)
+{
+    d->subscribe.in_place = 1;
+}
+
+int subscribe_in_place(const struct daemon *d)
+{
+    return d->subscribe.in_place;
 }

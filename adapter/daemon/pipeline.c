@@ -14,7 +14,10 @@
  * fhir_client_url from a case key checked against FHIR's id grammar; a next
  * link off the configured base fails the run (fhir_client.h).
  * One run per case at a time, up to work.parallel cases at once (I10).
+ * Owns struct pipeline (pipeline.h): the runs in flight and the counters.
  */
+#include "pipeline.h"
+
 #include "daemon.h"
 #include "fhir_json.h"
 #include "fhir_primitive.h"
@@ -49,21 +52,37 @@ struct pipeline_run {
 int pipeline_busy(void *dp, const char *key)
 {
     struct daemon *d = dp;
-    for (struct pipeline_run *r = d->running; r; r = r->next)
+    for (struct pipeline_run *r = d->pipeline.running; r; r = r->next)
         if (strcmp(r->job.key, key) == 0)
             return 1;
     return 0;
 }
 
+void pipeline_init(struct daemon *d)
+{
+    char v[8];
+    d->pipeline.device_ok = store_meta_get(d->store, "device_ok", v, sizeof v) == 1;
+}
+
+int pipeline_running(const struct daemon *d)
+{
+    return d->pipeline.nrunning;
+}
+
+const struct pipeline_stats *pipeline_stats(const struct daemon *d)
+{
+    return &d->pipeline.stats;
+}
+
 static void run_free(struct pipeline_run *r)
 {
     struct daemon *d = r->d;
-    for (struct pipeline_run **p = &d->running; *p; p = &(*p)->next)
+    for (struct pipeline_run **p = &d->pipeline.running; *p; p = &(*p)->next)
         if (*p == r) {
             *p = r->next;
             break;
         }
-    d->nrunning--;
+    d->pipeline.nrunning--;
     json_object_put(r->docs);
     free(r);
     daemon_kick(d, 0);
@@ -78,7 +97,7 @@ int64_t pipeline_retry_delay_ms(const struct run_config *c, int attempts, long r
         ms = c->work_backoff_max_ms;
     static unsigned seed;
     if (!seed)
-        seed = (unsigned)daemon_now_ms();
+        seed = (unsigned)adapter_now_ms();
     ms = ms * 3 / 4 + (ms > 2 ? (int64_t)rand_r(&seed) % (ms / 2 + 1) : 0);
     if (retry_after_s >= 0) {
         /* the client saturates Retry-After (about 68 years): no overflow here */
@@ -109,13 +128,13 @@ static void run_fail(struct pipeline_run *r, long status, long retry_after, cons
         LOG_ERROR("case %s: %s; dead letter after %d attempt(s) (list: nenfhir dead-letter -c "
                   "FILE)", r->job.key, why, r->job.attempts + 1);
         rc = store_job_dead(d->store, &r->job, why, outcome);
-        d->stats.dead++;
+        d->pipeline.stats.dead++;
     } else {
         int64_t wait = pipeline_retry_delay_ms(d->cfg, r->job.attempts, retry_after);
         LOG_WARN("case %s: %s; attempt %d, next in %lld ms", r->job.key, why,
                  r->job.attempts + 1, (long long)wait);
-        rc = store_job_retry(d->store, &r->job, daemon_now_ms() + wait, why);
-        d->stats.retries++;
+        rc = store_job_retry(d->store, &r->job, adapter_now_ms() + wait, why);
+        d->pipeline.stats.retries++;
     }
     if (rc != 0)
         LOG_ERROR("store: %s", store_error(d->store));
@@ -233,7 +252,7 @@ static void run_compute(struct pipeline_run *r)
     }
     nen_report_digest(x, res, r->rep.digest);
     if (have && !status && strcmp(prev.digest, r->rep.digest) == 0) {
-        d->stats.unchanged++;
+        d->pipeline.stats.unchanged++;
         LOG_DEBUG("case %s (%s): nothing changed, nothing written (I8)", r->job.key,
                   x->case_value);
         r->report_key[0] = '\0';
@@ -245,7 +264,7 @@ static void run_compute(struct pipeline_run *r)
         (strcmp(prev.status, "final") == 0 || strcmp(prev.status, "amended") == 0))
         status = "amended";
     char issued[40];
-    fhir_instant_format_ms(daemon_now_ms(), issued, sizeof issued);
+    fhir_instant_format_ms(adapter_now_ms(), issued, sizeof issued);
     struct nen_report_opts o = {issued, NENFHIR_VERSION,
                                 d->cfg->performer_ref[0] ? d->cfg->performer_ref : NULL,
                                 d->cfg->performer_display[0] ? d->cfg->performer_display : NULL,
@@ -273,10 +292,10 @@ static void on_written(void *ctx, const struct fhir_response *resp)
     struct pipeline_run *r = ctx;
     struct daemon *d = r->d;
     if (resp->status >= 200 && resp->status < 300) {
-        r->rep.written_ms = daemon_now_ms();
-        d->stats.reports_written++;
-        if (!d->device_ok) {
-            d->device_ok = 1;
+        r->rep.written_ms = adapter_now_ms();
+        d->pipeline.stats.reports_written++;
+        if (!d->pipeline.device_ok) {
+            d->pipeline.device_ok = 1;
             store_meta_set(d->store, "device_ok", "1");
         }
         run_done(r, 1);
@@ -448,9 +467,9 @@ static void run_start(struct daemon *d, const struct store_job *j)
     r->d = d;
     r->job = *j;
     r->docs = docs;
-    r->next = d->running;
-    d->running = r;
-    d->nrunning++;
+    r->next = d->pipeline.running;
+    d->pipeline.running = r;
+    d->pipeline.nrunning++;
     r->pending = 1; /* held until all fetches are started */
     if (run_fetch_all(r) != 0) {
         run_fail(r, 400, -1, r->fail, NULL); /* a bad key: dead letter at once */
@@ -461,14 +480,15 @@ static void run_start(struct daemon *d, const struct store_job *j)
 
 void pipeline_run_due(struct daemon *d)
 {
-    int limit = d->device_ok ? d->cfg->work_parallel : 1; /* first write alone: one Device */
-    if (d->draining || d->nrunning >= limit)
+    /* first write alone: one Device */
+    int limit = d->pipeline.device_ok ? d->cfg->work_parallel : 1;
+    if (d->draining || d->pipeline.nrunning >= limit)
         return;
     struct store_job jobs[16];
-    int want = limit - d->nrunning;
+    int want = limit - d->pipeline.nrunning;
     if (want > 16)
         want = 16;
-    int n = store_job_due(d->store, daemon_now_ms(), pipeline_busy, d, jobs, want);
+    int n = store_job_due(d->store, adapter_now_ms(), pipeline_busy, d, jobs, want);
     if (n < 0) {
         LOG_ERROR("store: %s", store_error(d->store));
         return;

@@ -1,0 +1,45 @@
+/*
+ * intake.h - what a notification or a fetched resource means for the work
+ * queue (interop.md I4, I5, I6, I7, I10). Every change to an input resource
+ * (Observation, Condition) touches the job of its case, the Patient it is
+ * about; resources nenfhir wrote itself are skipped (I5); deletes find
+ * their case through the store's member table (I6); id-only changes wait
+ * in the resolve table for catchup.h's fetch; pings and gaps in backport
+ * event numbers ask the caller for a catch-up (I4).
+ * Owns: struct intake, its counter. Writes only to the store (d->store);
+ * allocates nothing that outlives a call.
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include "fhir_notify.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct daemon;
+
+struct intake {
+    unsigned long skipped_own;     /* own writes skipped (I5) */
+};
+
+/* Record what a notification says, in one store transaction (I7: the
+ * caller acknowledges only when this returns 0). b stays the caller's.
+ * Returns 0, or -1 when the store failed (logged; the transaction is rolled
+ * back; answer 503). Sets *catchup when a catch-up query is needed (ping,
+ * id-only, gap in event numbers: I4). */
+int intake_batch(struct daemon *d, const struct fhir_notify_batch *b, int *catchup);
+
+/* One resource read from the server (catch-up, resolve), res borrowed:
+ * inside the caller's store transaction. Returns 0, or -1 when the store
+ * failed (the caller rolls back). A resource that is no input, is nenfhir's
+ * own, or names no Patient is ignored (0). */
+int intake_resource(struct daemon *d, json_object *res);
+
+/* "Patient/123" into out (len bytes) from a reference that may be
+ * absolute; 0 ok, -1 not a Patient reference or its id is not a FHIR id
+ * ([A-Za-z0-9-.]{1,64}: so "Patient/1,Patient/2" is no key, and never
+ * becomes an OR-search), or out too short. */
+int intake_patient_key(const char *reference, char *out, size_t len);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * listener.h - the HTTPS rest-hook endpoint (interop.md I1, I15, I17) on
+ * libevent's evhttp with OpenSSL bufferevents: TLS 1.2+, optional required
+ * client certificates, bounded bodies. Routes:
+ *   {path}, {path}/{Type}/{id}   notifications (POST, PUT, DELETE)
+ *   /healthz                     200 "ok"
+ *   /metrics                     Prometheus text
+ * A notification is checked (secret or HMAC), parsed (fhir_notify.h),
+ * stored (intake_batch) and only then answered 200; otherwise an
+ * OperationOutcome with 400 (unreadable), 401/403 (secret) or 503 (store
+ * failed). /metrics reads the other modules' counters through their
+ * functions (pipeline_stats, catchup_rounds) and the store's queue counts.
+ * Owns: struct listener (opaque): the evhttp server, the SSL_CTX and the
+ * counters of notifications accepted and refused.
+ */
+#ifndef LISTENER_H
+#define LISTENER_H
+
+#include <stddef.h>
+
+struct daemon;
+struct listener;
+
+/* Start listening for d (cfg listen.*) on d's event base. Returns the
+ * listener, which the caller frees with listener_free, or NULL with err
+ * set (TLS files unreadable, address not bindable, out of memory). */
+struct listener *listener_start(struct daemon *d, char *err, size_t errlen);
+/* The port actually bound (useful with port 0). */
+int listener_port(const struct listener *l);
+/* Stop listening and free l; NULL is a no-op. */
+void listener_free(struct listener *l);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * pipeline.h - the case workers (design.md "The flow"): for one queued
+ * case (a Patient), fetch its resources, extract -> rules -> report, and
+ * send the transaction (I14) unless nothing changed (I8); failures are
+ * retried with backoff or sent to dead letter (I9). One run per case at a
+ * time, up to work.parallel at once (I10); until a first report was written
+ * (the Device exists), one at a time.
+ * Owns: struct pipeline (the runs in flight, each an allocation freed when
+ * the run ends; whether a report was ever written; the counters of what
+ * the runs did). Errors of a run are logged and end in the store (retry or
+ * dead letter); none reaches the caller.
+ */
+#ifndef PIPELINE_H
+#define PIPELINE_H
+
+#include "run_config.h"
+
+#include <stdint.h>
+
+struct daemon;
+struct pipeline_run;               /* one case in flight (pipeline.c) */
+
+struct pipeline_stats {
+    unsigned long reports_written; /* transactions the server accepted */
+    unsigned long unchanged;       /* recomputations that wrote nothing (I8) */
+    unsigned long retries;         /* failed attempts to be retried */
+    unsigned long dead;            /* jobs sent to dead letter */
+};
+
+struct pipeline {
+    struct pipeline_run *running;  /* cases in flight (list, owned) */
+    int nrunning;
+    int device_ok;                 /* one report was written (the Device exists) */
+    struct pipeline_stats stats;
+};
+
+/* At start, after the store is open: whether a report was ever written
+ * (store meta device_ok; unreadable counts as not yet). */
+void pipeline_init(struct daemon *d);
+
+/* Start due jobs up to the parallel limit (nothing while draining). */
+void pipeline_run_due(struct daemon *d);
+
+/* 1 if a job for key is in flight (d is a struct daemon *: the store's
+ * job_due callback). */
+int pipeline_busy(void *d, const char *key);
+
+/* Cases in flight. */
+int pipeline_running(const struct daemon *d);
+
+/* What the runs did since start (/metrics, the stop line). */
+const struct pipeline_stats *pipeline_stats(const struct daemon *d);
+
+/* Delay before the next attempt after `attempts` failed ones: work.backoff
+ * doubled per attempt up to work.backoff_max, +-25% jitter; a Retry-After
+ * of retry_after_s seconds (-1: none) lengthens it, up to
+ * work.retry_after_max. Never overflows, whatever retry_after_s is. */
+int64_t pipeline_retry_delay_ms(const struct run_config *c, int attempts, long retry_after_s);
+
+#endif
