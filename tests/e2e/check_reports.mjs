@@ -16,6 +16,68 @@ import { formIssues, plainSummary, xhtmlIssues } from '../fhir-server/nenfhir-ch
 
 const args = process.argv.slice(2);
 const reports = readFileSync(args.shift(), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.identifier !== undefined);
+// Two more modes (issue 11: cases), each exiting at once:
+//   check_reports.mjs REPORTS.jsonl --case ACCESSION STATUS[,STATUS] LINE...
+//     the one report whose identifier is ACCESSION has one of those statuses
+//     (DiagnosticReport.status; "-" for any) and its machine summary holds
+//     every LINE: "key=value" a line equal to it, "~REGEX" some line
+//     matching REGEX, "!REGEX" no line matching REGEX. Exit 1 with what the
+//     report says when not (or when there is no report, or two).
+//   check_reports.mjs REPORTS.jsonl --one ACCESSION...
+//     exactly one report per ACCESSION, and no report with another identifier.
+function reportSummaryLines(r) {
+  const s = plainSummary({ presentedForm: r.presentedForm ?? [] });
+  return s === null || s === undefined ? null : s.split('\n');
+}
+function caseProblems(accession, statuses, wanted) {
+  const mine = reports.filter((x) => x.identifier === accession);
+  if (mine.length === 0) {
+    const there = reports.map((x) => `${x.identifier} (${x.status})`).join(', ') || 'none';
+    return [`no report for ${accession}; reports there: ${there}`];
+  }
+  if (mine.length > 1) return [`${mine.length} reports for ${accession} (duplicate)`];
+  const r = mine[0];
+  const out = [];
+  if (statuses !== '-' && !statuses.split(',').includes(r.status)) {
+    out.push(`status is ${r.status}, expected ${statuses}`);
+  }
+  const lines = reportSummaryLines(r);
+  if (!lines) return out.concat(['no text/plain presentedForm with a machine summary']);
+  for (const w of wanted) {
+    if (w.startsWith('~')) {
+      if (!lines.some((l) => new RegExp(w.slice(1)).test(l))) out.push(`no summary line matches ${w.slice(1)}`);
+    } else if (w.startsWith('!')) {
+      const bad = lines.filter((l) => new RegExp(w.slice(1)).test(l));
+      if (bad.length) out.push(`summary lines match ${w.slice(1)} (they should not): ${bad.join(' | ')}`);
+    } else if (!lines.includes(w)) {
+      const key = w.split('=')[0];
+      const got = lines.filter((l) => l.startsWith(`${key}=`));
+      out.push(`no summary line ${w} (${got.length ? got.join(' | ') : `no ${key}= line`})`);
+    }
+  }
+  if (out.length) out.push(`report ${accession} (${r.status}, version ${r.versionId}) says:\n${lines.join('\n')}`);
+  return out;
+}
+if (args[0] === '--case') {
+  const [, accession, statuses, ...wanted] = args;
+  const problems = caseProblems(accession, statuses, wanted);
+  for (const p of problems) console.error(p);
+  process.exit(problems.length ? 1 : 0);
+}
+if (args[0] === '--one') {
+  const want = args.slice(1);
+  const problems = [];
+  for (const a of want) {
+    const n = reports.filter((x) => x.identifier === a).length;
+    if (n !== 1) problems.push(`${a}: ${n} reports, expected exactly one`);
+  }
+  for (const x of reports) {
+    if (!want.includes(x.identifier)) problems.push(`unexpected report ${x.identifier} (${x.status})`);
+  }
+  for (const p of problems) console.error(p);
+  console.log(`check_reports: ${reports.length} reports for ${want.length} cases, ${problems.length} problem(s)`);
+  process.exit(problems.length ? 1 : 0);
+}
 let copies = 0;
 if (args[0] === '--copies') {
   args.shift();

@@ -196,3 +196,44 @@ e2e_assert_quiet() {
     [ "$a" -ge "$1" ] && [ "$a" -le $(($1 * 2)) ] || e2e_fail "$a report transactions for $1 cases"
     [ "$a" = "$b" ] || e2e_fail "nenfhir kept writing: $a then $b transactions"
 }
+
+# e2e_wait_report ACCESSION STATUS[,STATUS] LINE...: polls the server's
+# nenfhir DiagnosticReports (every 0.5 s, up to E2E_WAIT_REPORT_TIMEOUT
+# seconds, default 60) until the one report for ACCESSION has that status
+# ("-": any) and its machine summary holds every LINE (check_reports.mjs
+# --case: "key=value" a line equal to it, "~REGEX" some line matching,
+# "!REGEX" no line matching). A state, not a count: waits through the
+# preliminary or older versions on the way. On timeout it fails showing
+# what the report said.
+e2e_wait_report() {
+    local acc=$1 st=$2
+    shift 2
+    local limit=${E2E_WAIT_REPORT_TIMEOUT:-60}
+    local deadline=$((SECONDS + limit)) out=$E2E_DIR/wait-report.txt
+    while :; do
+        if e2e_lis reports --json >"$E2E_DIR/wait-report.jsonl" 2>"$out" &&
+            "$NODE" "$E2E_ROOT/tests/e2e/check_reports.mjs" "$E2E_DIR/wait-report.jsonl" \
+                --case "$acc" "$st" "$@" >>"$out" 2>&1; then
+            return 0
+        fi
+        [ "$SECONDS" -lt "$deadline" ] || break
+        sleep 0.5
+    done
+    e2e_fail "timed out after $limit s waiting for the report of $acc with status $st and $*; there was:
+$(cat "$out")"
+}
+
+# e2e_assert_one_report_per_case ACCESSION...: exactly one nenfhir report
+# for each ACCESSION and none with any other identifier.
+e2e_assert_one_report_per_case() {
+    e2e_lis reports --json >"$E2E_DIR/reports-one.jsonl"
+    "$NODE" "$E2E_ROOT/tests/e2e/check_reports.mjs" "$E2E_DIR/reports-one.jsonl" --one "$@" \
+        >"$E2E_DIR/reports-one.txt" 2>&1 ||
+        e2e_fail "not one report per case ($*): $(cat "$E2E_DIR/reports-one.txt")"
+}
+
+# e2e_report_version ACCESSION: the versionId of the nenfhir report for
+# ACCESSION now ("-" when there is none).
+e2e_report_version() {
+    e2e_lis reports | awk -v a="$1" '$1 == "REPORT" && $2 == a { v = $4 } END { print (v == "" ? "-" : v) }'
+}
