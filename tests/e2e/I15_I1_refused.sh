@@ -45,7 +45,7 @@ case "$code" in 2*) e2e_fail "plain HTTP was answered $code" ;; esac
 [ "$(e2e_metric nenfhir_notifications_refused_total)" -ge 3 ] || e2e_fail "refusals not counted"
 # and the real path works end to end with mTLS + token
 e2e_lis post "$E2E_ROOT"/examples/fhir/thymus-net.json >"$E2E_DIR/post.txt"
-e2e_wait_reports 1 final
+e2e_wait_reports 1 final,amended
 e2e_check_examples "$E2E_ROOT"/examples/fhir/thymus-net.json
 e2e_finish
 e2e_pass "bad/no client certificate refused at TLS; wrong/missing secret 403/401; bad HMAC 403; nothing stored; mTLS + token path works"

@@ -13,7 +13,7 @@ e2e_config poll.catchup_interval=3
 e2e_start_daemon
 e2e_lis post "$E2E_ROOT"/examples/fhir/lung-atypical-carcinoid.json \
     "$E2E_ROOT"/examples/fhir/gastric-type1.json >"$E2E_DIR/post.txt"
-e2e_wait_reports 2 final
+e2e_wait_reports 2 final,amended
 fhir() { curl -sS --max-time 10 --cacert "$E2E_CERTS/ca.crt" "$@"; }
 first_id() {
     "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const b=JSON.parse(s);console.log(b.entry?.[0]?.resource?.id??"")})'

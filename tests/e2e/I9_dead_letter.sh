@@ -24,7 +24,7 @@ grep -q "attempts=1" "$E2E_DIR/dead.txt" || e2e_fail "a 400 should not be retrie
 e2e_control reset >/dev/null
 e2e_start_daemon_kick() { kill -HUP "$E2E_DAEMON_PID"; }
 e2e_start_daemon_kick
-e2e_wait_reports 1 final 60
+e2e_wait_reports 1 final,amended 60
 e2e_check_examples "$E2E_ROOT"/examples/fhir/thymus-net.json
 e2e_finish
 e2e_pass "400 -> dead letter with its OperationOutcome after 1 attempt; replay wrote the report"

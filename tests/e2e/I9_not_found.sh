@@ -19,7 +19,7 @@ n=$(e2e_control 'counts?type=DiagnosticReport')
 [ "$n" = '{"count":0}' ] || e2e_fail "a report was written while the Observation searches answered $status: $n"
 grep -q "reading the case: HTTP $status (not found: not taken as 'no inputs')" "$E2E_DIR/daemon.log" ||
     e2e_fail "no retry logged for the $status"
-e2e_wait_reports 1 final 60
+e2e_wait_reports 1 final,amended 60
 e2e_check_examples "$E2E_ROOT"/examples/fhir/gastric-type1.json
 e2e_finish
 e2e_pass "HTTP $status on the case's searches retried, nothing written meanwhile; the final report came after"
