@@ -118,6 +118,8 @@ static const struct run_key run_keys[] = {
     {"poll", "overlap", RK_INT, RUN_FIELD(poll_overlap_s), .min = 0, .max = 86400},
     {"poll", "count", RK_INT, RUN_FIELD(poll_count), .min = 1, .max = 1000},
     {"poll", "catchup_interval", RK_INT, RUN_FIELD(catchup_interval_s), .min = 1, .max = 86400},
+    {"poll", "vanished_interval", RK_INT, RUN_FIELD(vanished_interval_s), .min = 0,
+     .max = 2592000},
     {"poll", "catchup_since", RK_STR, RUN_FIELD(catchup_since)},
 
     {"work", "parallel", RK_INT, RUN_FIELD(work_parallel), .min = 1, .max = 256},
@@ -125,6 +127,8 @@ static const struct run_key run_keys[] = {
     {"work", "backoff", RK_MS, RUN_FIELD(work_backoff_ms), .min = 1, .max = 3600000},
     {"work", "backoff_max", RK_MS, RUN_FIELD(work_backoff_max_ms), .min = 1, .max = 86400000},
     {"work", "settle", RK_MS, RUN_FIELD(work_settle_ms), .min = 0, .max = 600000},
+    {"work", "preliminary_after", RK_MS, RUN_FIELD(work_preliminary_after_ms), .min = 0,
+     .max = 604800000},
     {"work", "retry_after_max", RK_MS, RUN_FIELD(work_retry_after_max_ms), .min = 0,
      .max = 86400000},
 
@@ -224,11 +228,13 @@ void run_config_defaults(struct run_config *c)
     c->poll_overlap_s = 300;
     c->poll_count = 100;
     c->catchup_interval_s = 300;
+    c->vanished_interval_s = 86400;
     c->work_parallel = 4;
     c->work_max_attempts = 10;
     c->work_backoff_ms = 1000;
     c->work_backoff_max_ms = 300000;
-    c->work_settle_ms = 2000;
+    c->work_settle_ms = 500;
+    c->work_preliminary_after_ms = 120000;
     c->work_retry_after_max_ms = 300000;
     snprintf(c->store_path, sizeof c->store_path, "nenfhir.db");
     c->log_verbose = 0;

@@ -74,6 +74,9 @@ struct run_config {
     int poll_overlap_s;                 /* overlap window; default 300 */
     int poll_count;                     /* _count per page; default 100 */
     int catchup_interval_s;             /* subscription modes: safety-net catch-up; default 300 */
+    int vanished_interval_s;            /* re-read the inputs of final reports (deletes without
+                                           notification, I6) at most this often; default
+                                           86400; 0 = never */
     char catchup_since[40];             /* first start (no cursor): catch up from this FHIR
                                            date/dateTime; "" (default) = from now (I4) */
 
@@ -82,7 +85,12 @@ struct run_config {
     int work_max_attempts;              /* then dead letter; default 10 */
     int work_backoff_ms;                /* first retry delay; default 1000 */
     int work_backoff_max_ms;            /* cap; default 300000 */
-    int work_settle_ms;                 /* wait for more inputs of a case; default 2000 */
+    int work_settle_ms;                 /* after a change, wait this long for more changes
+                                           before computing the case; default 500 */
+    int work_preliminary_after_ms;      /* a case with inputs missing is written
+                                           (preliminary) only after this wait from its
+                                           first change; a complete case at once;
+                                           default 120000 (issue 11: write once) */
     int work_retry_after_max_ms;        /* longest wait a server's Retry-After may ask for;
                                            default 300000 (I9) */
 

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "fhir_primitive.h"
 #include "fhir_tree.h"
+#include "fhir_json.h"
 #include "nen_extract.h"
 
 #include <stdio.h>
@@ -53,9 +54,67 @@ static int case_of(json_object *res, char *key, size_t len)
     return intake_patient_key(ref, key, len);
 }
 
+/* Types that feed a case: inputs (Observation, Condition) and the Specimen
+ * that keys it (a Specimen may come after its results). */
 static int is_input_type(const char *type)
 {
-    return strcmp(type, "Observation") == 0 || strcmp(type, "Condition") == 0;
+    return strcmp(type, "Observation") == 0 || strcmp(type, "Condition") == 0 ||
+           strcmp(type, "Specimen") == 0;
+}
+
+static int codes_input(const struct nen_codes *t, json_object *cc)
+{
+    for (size_t i = 0; i < fhir_count(cc, "coding"); i++) {
+        json_object *c = fhir_item(cc, "coding", i);
+        const char *sys = NULL, *code = NULL;
+        if (fhir_get_string(c, "system", &sys) == FHIR_OK &&
+            fhir_get_string(c, "code", &code) == FHIR_OK && nen_codes_input(t, sys, code))
+            return 1;
+    }
+    return 0;
+}
+
+int intake_is_input(const struct nen_codes *t, json_object *res)
+{
+    const char *type = fhir_resource_type(res);
+    if (strcmp(type, "Observation") != 0)
+        return is_input_type(type);
+    if (codes_input(t, fhir_member(res, "code")))
+        return 1;
+    for (size_t i = 0; i < fhir_count(res, "component"); i++)
+        if (codes_input(t, fhir_member(fhir_item(res, "component", i), "code")))
+            return 1;
+    return 0;
+}
+
+int intake_mirror(struct daemon *d, json_object *res, const char *patient_key)
+{
+    const char *type = fhir_resource_type(res), *id = fhir_resource_id(res);
+    char ref[STORE_KEY_LEN];
+    snprintf(ref, sizeof ref, "%s/%s", type, id);
+    const char *status = NULL;
+    if (fhir_get_string(res, "status", &status) == FHIR_OK &&
+        strcmp(status, "entered-in-error") == 0) {
+        int rm = store_mirror_remove(d->store, ref);
+        return rm < 0 ? -1 : 1; /* I6: an input withdrawn changes its case */
+    }
+    json_object *meta = fhir_member(res, "meta");
+    const char *version = NULL, *updated = NULL;
+    int64_t updated_ms = -1;
+    if (fhir_get_string(meta, "versionId", &version) != FHIR_OK)
+        version = "";
+    if (fhir_get_string(meta, "lastUpdated", &updated) != FHIR_OK ||
+        fhir_instant_parse_ms(updated, &updated_ms) != 0)
+        updated_ms = -1;
+    char *json = fhir_json_write(res, 0);
+    if (!json) {
+        LOG_ERROR("%s: out of memory keeping it", ref);
+        return -1;
+    }
+    int rc = store_mirror_put(d->store, ref, type, patient_key, version, updated_ms, json,
+                              adapter_now_ms());
+    free(json);
+    return rc;
 }
 
 int intake_resource(struct daemon *d, json_object *res)
@@ -72,31 +131,63 @@ int intake_resource(struct daemon *d, json_object *res)
     }
     char key[STORE_KEY_LEN], ref[STORE_KEY_LEN];
     snprintf(ref, sizeof ref, "%s/%s", type, id);
-    if (case_of(res, key, sizeof key) != 0) {
+    if (!intake_is_input(d->codes, res)) {
+        d->intake.not_input++;
+        LOG_DEBUG("%s: its code is no input of the code tables: not kept, no case queued", ref);
+        return 0;
+    }
+    if (!id[0] || case_of(res, key, sizeof key) != 0) {
         LOG_WARN("%s: subject.reference: not a Patient reference with a FHIR id "
                  "([A-Za-z0-9-.]{1,64}); the result belongs to no case and is ignored", ref);
         return 0;
     }
-    if (store_member_set(d->store, ref, key) != 0 ||
+    int fresh = intake_mirror(d, res, key);
+    if (fresh < 0)
+        return -1;
+    if (fresh == 0) {
+        LOG_DEBUG("%s: this version (or a newer one) is already kept: nothing changed", ref);
+        return 0;
+    }
+    if ((strcmp(type, "Specimen") != 0 && store_member_set(d->store, ref, key) != 0) ||
         store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms) != 0)
         return -1;
     LOG_DEBUG("%s changed: case %s queued", ref, key);
     return 0;
 }
 
+/* The case of a kept resource, from its copy in the mirror (Specimens have
+ * no member row). */
+static int mirror_case_cb(void *ctx, const char *ref, const char *type, const char *json)
+{
+    (void)type;
+    char *key = ctx;
+    struct fhir_error err = {{0}};
+    json_object *o = fhir_json_parse(json, strlen(json), &fhir_limits_default, ref, &err);
+    if (o && case_of(o, key, STORE_KEY_LEN) != 0)
+        key[0] = '\0';
+    json_object_put(o);
+    return 0;
+}
+
 static int intake_deleted(struct daemon *d, const struct fhir_notify_event *e)
 {
-    char ref[STORE_KEY_LEN], key[STORE_KEY_LEN];
+    char ref[STORE_KEY_LEN], key[STORE_KEY_LEN] = "";
     snprintf(ref, sizeof ref, "%s/%s", e->type, e->id);
     int found = store_member_get(d->store, ref, key, sizeof key);
     if (found < 0)
         return -1;
     if (found == 0) {
+        int kept = store_mirror_get(d->store, ref, mirror_case_cb, key);
+        if (kept < 0)
+            return -1;
+        found = kept == 1 && key[0];
+    }
+    if (found == 0) {
         LOG_INFO("%s deleted: not an input of a known case, nothing to recompute", ref);
         return 0;
     }
     LOG_INFO("%s deleted: case %s will be recomputed (I6)", ref, key);
-    if (store_member_forget(d->store, ref) != 0 ||
+    if (store_mirror_remove(d->store, ref) < 0 || store_member_forget(d->store, ref) != 0 ||
         store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms) != 0)
         return -1;
     return 0;

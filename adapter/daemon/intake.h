@@ -21,7 +21,10 @@ struct daemon;
 
 struct intake {
     unsigned long skipped_own;     /* own writes skipped (I5) */
+    unsigned long not_input;       /* Observations whose code is no input: not kept */
 };
+
+struct nen_codes;
 
 /* Record what a notification says, in one store transaction (I7: the
  * caller acknowledges only when this returns 0). b stays the caller's.
@@ -35,6 +38,19 @@ int intake_batch(struct daemon *d, const struct fhir_notify_batch *b, int *catch
  * failed (the caller rolls back). A resource that is no input, is nenfhir's
  * own, or names no Patient is ignored (0). */
 int intake_resource(struct daemon *d, json_object *res);
+
+/* 1 if res can feed a case: an Observation with an input code of the
+ * tables (its code or a component's), a Condition, a Specimen (issue 11
+ * item 3: an Observation whose code is no input is not kept and queues
+ * nothing). */
+int intake_is_input(const struct nen_codes *t, json_object *res);
+
+/* Keep res (borrowed) in the store's input mirror under patient_key
+ * (versions only move forward: store_mirror_put); an entered-in-error
+ * resource is removed instead. Returns 1 when the mirror changed, 0 when
+ * this version (or a newer one) was kept already, -1 on a store error or
+ * out of memory (logged). Inside the caller's store transaction. */
+int intake_mirror(struct daemon *d, json_object *res, const char *patient_key);
 
 /* "Patient/123" into out (len bytes) from a reference that may be
  * absolute; 0 ok, -1 not a Patient reference or its id is not a FHIR id

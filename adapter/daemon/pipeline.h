@@ -25,12 +25,15 @@ struct pipeline_stats {
     unsigned long unchanged;       /* recomputations that wrote nothing (I8) */
     unsigned long retries;         /* failed attempts to be retried */
     unsigned long dead;            /* jobs sent to dead letter */
+    unsigned long held;            /* cases held for missing inputs (write once) */
 };
 
 struct pipeline {
     struct pipeline_run *running;  /* cases in flight (list, owned) */
     int nrunning;
     int device_ok;                 /* one report was written (the Device exists) */
+    int store_failures;            /* store writes failed in a row */
+    int64_t pause_until_ms;        /* case work waits until then after a store failure */
     struct pipeline_stats stats;
 };
 

@@ -84,10 +84,13 @@ if (args[0] === '--copies') {
   copies = Number(args.shift());
 }
 // A summary with resource names in warnings replaced and warnings sorted.
+// An Observation whose code is no question of the tables is not kept by the
+// daemon (issue 11 item 3: it queues nothing), so the offline warning about
+// it is not compared.
 function comparable(summary) {
   const lines = summary.split('\n').map((l) => (l.startsWith('warning=')
     ? l.replace(/urn:uuid:[0-9a-fA-F-]+|\b(Observation|Condition|Specimen|Patient)\/[A-Za-z0-9-]+/g, 'RESOURCE')
-    : l));
+    : l)).filter((l) => !/^warning=input-code-unknown: RESOURCE\.code: .* is no question in the code tables/.test(l));
   const warnings = lines.filter((l) => l.startsWith('warning=')).sort();
   return lines.filter((l) => !l.startsWith('warning=')).concat(warnings).join('\n');
 }

@@ -161,7 +161,8 @@ static void check_defaults_except_required(const struct run_config *c)
     CU_ASSERT_EQUAL(c->work_max_attempts, 10);
     CU_ASSERT_EQUAL(c->work_backoff_ms, 1000);
     CU_ASSERT_EQUAL(c->work_backoff_max_ms, 300000);
-    CU_ASSERT_EQUAL(c->work_settle_ms, 2000);
+    CU_ASSERT_EQUAL(c->work_settle_ms, 500);
+    CU_ASSERT_EQUAL(c->work_preliminary_after_ms, 120000);
     CU_ASSERT_EQUAL(c->work_retry_after_max_ms, 300000);
     CU_ASSERT_STRING_EQUAL(c->performer_ref, "");
     CU_ASSERT_STRING_EQUAL(c->performer_display, "");

@@ -1,0 +1,291 @@
+/*
+ * pipeline_write.c - a run's cases and writes (design.md "The case", issue
+ * 11 items 1 and 4): the patient's resources are divided into cases, one
+ * per tissue specimen accession (nen_cases.h); each is extracted, told
+ * what the other cases have that it lacks, classified and compared with
+ * the last report written for its accession (I8: same digest, nothing
+ * written). A case whose inputs are complete is written at once (final,
+ * or amended after a final one: I11). A case with inputs missing waits
+ * work.preliminary_after from the patient's first change (the job is held;
+ * a new input releases it), then is written as preliminary. A case whose
+ * inputs are all gone, or whose accession is no longer among the
+ * patient's resources, has its report marked entered-in-error (I6). One
+ * transaction per case that changed (I14), sent one at a time; each is
+ * recorded in the store as soon as the server accepted it, so a failure of
+ * a later one never rewrites an earlier one.
+ */
+#include "pipeline_int.h"
+
+#include "fhir_json.h"
+#include "fhir_primitive.h"
+#include "nen_cases.h"
+#include "nen_report.h"
+#include "nen_report_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef NENFHIR_VERSION
+#define NENFHIR_VERSION "0.1.0"
+#endif
+
+static void log_line(void *ctx, const char *line)
+{
+    struct pipeline_run *r = ctx;
+    LOG_DEBUG("case %s: %s", r->job.key, line);
+}
+
+static void summary_line(void *ctx, const char *line)
+{
+    char *s = ctx;
+    size_t n = strlen(s);
+    if (n < 600 - 3)
+        snprintf(s + n, 600 - n, "%s%s", n ? "; " : "", line);
+}
+
+static void send_next(struct pipeline_run *r);
+
+static void on_written(void *ctx, const struct fhir_response *resp)
+{
+    struct pipeline_run *r = ctx;
+    struct daemon *d = r->d;
+    struct pipeline_write *w = &r->w[r->iw];
+    if (resp->status < 200 || resp->status >= 300) {
+        char why[700];
+        if (resp->status)
+            snprintf(why, sizeof why, "the server answered the report transaction of %s with "
+                     "HTTP %ld", w->case_value, resp->status);
+        else
+            snprintf(why, sizeof why, "sending the report of %s: %s", w->case_value, resp->error);
+        const char *oo = strstr(resp->body, "OperationOutcome") ? resp->body : NULL;
+        if (oo)
+            LOG_WARN("case %s: OperationOutcome: %.600s", r->job.key, resp->body);
+        pipeline_run_fail(r, resp->status, resp->retry_after_s, why, oo);
+        return;
+    }
+    w->rep.written_ms = adapter_now_ms();
+    d->pipeline.stats.reports_written++;
+    if (!d->pipeline.device_ok) {
+        d->pipeline.device_ok = 1;
+        if (store_meta_set(d->store, "device_ok", "1") != 0)
+            LOG_WARN("store: %s", store_error(d->store));
+    }
+    if (store_report_put(d->store, w->report_key, &w->rep) != 0) {
+        /* written, not recorded: back off like any failure (7b) */
+        char why[700];
+        snprintf(why, sizeof why, "the report of %s was written but the store cannot record "
+                 "it: %.400s", w->case_value, store_error(d->store));
+        pipeline_store_failed(d);
+        pipeline_run_fail(r, 0, -1, why, NULL);
+        return;
+    }
+    r->iw++;
+    send_next(r);
+}
+
+static void send_next(struct pipeline_run *r)
+{
+    if (r->iw == r->nw) {
+        pipeline_run_done(r);
+        return;
+    }
+    struct pipeline_write *w = &r->w[r->iw];
+    LOG_INFO("case %s (%s): writing %s report: %s", r->job.key, w->case_value, w->rep.status,
+             w->summary);
+    char *text = fhir_json_write(w->bundle, 0);
+    if (!text || fhir_client_request(r->d->client, "POST", "", text, strlen(text),
+                                     "application/fhir+json", on_written, r) != 0) {
+        free(text);
+        pipeline_run_fail(r, 0, -1, "out of memory sending the report", NULL);
+        return;
+    }
+    free(text);
+}
+
+/* Queue the report of x (classified as res) with status; 0 or -1 (err). */
+static int add_write(struct pipeline_run *r, const struct nen_extract *x,
+                     const struct nen_result *res, const char *report_key, const char *status,
+                     const char *digest, struct fhir_error *err)
+{
+    struct daemon *d = r->d;
+    struct pipeline_write *nw = realloc(r->w, (size_t)(r->nw + 1) * sizeof *nw);
+    if (!nw) {
+        fhir_error_set(err, "out of memory");
+        return -1;
+    }
+    r->w = nw;
+    struct pipeline_write *w = &r->w[r->nw];
+    memset(w, 0, sizeof *w);
+    char issued[40];
+    fhir_instant_format_ms(adapter_now_ms(), issued, sizeof issued);
+    const char *st = status ? status : res->status == NEN_STATUS_FINAL ? "final" : "preliminary";
+    struct nen_report_opts o = {issued, NENFHIR_VERSION,
+                                d->cfg->performer_ref[0] ? d->cfg->performer_ref : NULL,
+                                d->cfg->performer_display[0] ? d->cfg->performer_display : NULL,
+                                status, d->codes};
+    w->bundle = nen_report_bundle(x, res, &o, err);
+    if (!w->bundle)
+        return -1;
+    r->nw++;
+    snprintf(w->report_key, sizeof w->report_key, "%s", report_key);
+    snprintf(w->rep.digest, sizeof w->rep.digest, "%s", digest);
+    snprintf(w->rep.status, sizeof w->rep.status, "%s", st);
+    snprintf(w->rep.case_key, sizeof w->rep.case_key, "%s", r->job.key);
+    snprintf(w->case_value, sizeof w->case_value, "%s", x->case_value);
+    nen_report_summary(res, summary_line, w->summary);
+    return 0;
+}
+
+/* One case: write, hold, or nothing. Returns 0 or -1 (err). */
+static int decide(struct pipeline_run *r, const struct nen_extract *x, struct nen_result *res,
+                  struct fhir_error *err)
+{
+    struct daemon *d = r->d;
+    char key[2 * STORE_KEY_LEN], digest[65];
+    snprintf(key, sizeof key, "%s|%s", x->case_system, x->case_value);
+    struct store_report prev;
+    int have = x->case_value[0] ? store_report_get(d->store, key, &prev) : 0;
+    if (have < 0) {
+        fhir_error_set(err, "store read failed: %s", store_error(d->store));
+        return -1;
+    }
+    const char *status = NULL;
+    if (x->nsrc == 0) {
+        if (!have || strcmp(prev.status, "entered-in-error") == 0) {
+            LOG_INFO("case %s (%s): no inputs%s, nothing to write", r->job.key, x->case_value,
+                     have ? " (its report is already withdrawn)" : "");
+            return 0;
+        }
+        status = "entered-in-error"; /* I6: its basis is gone */
+    }
+    if (nen_report_digest(x, res, digest) != 0) {
+        fhir_error_set(err, "out of memory");
+        return -1;
+    }
+    if (have && !status && strcmp(prev.digest, digest) == 0) {
+        d->pipeline.stats.unchanged++;
+        LOG_DEBUG("case %s (%s): nothing changed, nothing written (I8)", r->job.key,
+                  x->case_value);
+        return 0;
+    }
+    int64_t due = r->job.first_ms + d->cfg->work_preliminary_after_ms;
+    if (!status && res->status != NEN_STATUS_FINAL && adapter_now_ms() < due) {
+        char why[300] = "";
+        for (int i = 0; i < res->nmissing; i++)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", i ? ", " : "",
+                     res->missing[i]);
+        LOG_INFO("case %s (%s): inputs missing (%s): waiting %lld ms more for them before a "
+                 "preliminary report (work.preliminary_after)", r->job.key, x->case_value,
+                 why[0] ? why : "undecided inputs", (long long)(due - adapter_now_ms()));
+        r->hold = 1;
+        if (!r->hold_due_ms || due < r->hold_due_ms)
+            r->hold_due_ms = due;
+        d->pipeline.stats.held++;
+        return 0;
+    }
+    if (!status && have &&
+        (strcmp(prev.status, "final") == 0 || strcmp(prev.status, "amended") == 0))
+        status = "amended";
+    return add_write(r, x, res, key, status, digest, err);
+}
+
+struct gone_ctx {
+    struct pipeline_run *r;
+    struct nen_extract **xs;
+    int n;
+    struct fhir_error *err;
+    int rc;
+};
+
+/* A report of this patient whose accession is among no case any more: its
+ * basis is gone (I6). */
+static int withdraw_gone(void *ctx, const char *report_key, const struct store_report *rep)
+{
+    struct gone_ctx *g = ctx;
+    if (strcmp(rep->status, "entered-in-error") == 0)
+        return 0;
+    for (int i = 0; i < g->n; i++) {
+        char key[2 * STORE_KEY_LEN];
+        snprintf(key, sizeof key, "%s|%s", g->xs[i]->case_system, g->xs[i]->case_value);
+        if (strcmp(key, report_key) == 0)
+            return 0;
+    }
+    struct nen_extract *x = calloc(1, sizeof *x);
+    struct nen_result *res = calloc(1, sizeof *res);
+    if (!x || !res) {
+        free(x), free(res);
+        fhir_error_set(g->err, "out of memory");
+        g->rc = -1;
+        return 1;
+    }
+    nen_case_init(&x->lo);
+    nen_case_init(&x->hi);
+    const char *bar = strchr(report_key, '|');
+    size_t sl = bar ? (size_t)(bar - report_key) : 0;
+    snprintf(x->case_system, sizeof x->case_system, "%.*s", (int)sl, report_key);
+    snprintf(x->case_value, sizeof x->case_value, "%s", bar ? bar + 1 : report_key);
+    snprintf(x->patient_ref, sizeof x->patient_ref, "%s", g->r->job.key);
+    nen_extract_classify(x, res);
+    LOG_INFO("case %s (%s): its specimen is no longer among the patient's resources",
+             g->r->job.key, x->case_value);
+    g->rc = decide(g->r, x, res, g->err);
+    free(x), free(res);
+    return g->rc != 0;
+}
+
+void pipeline_compute(struct pipeline_run *r)
+{
+    struct daemon *d = r->d;
+    size_t n = json_object_array_length(r->docs);
+    json_object **docs = calloc(n ? n : 1, sizeof *docs);
+    struct nen_extract *xs[NEN_CASES_MAX] = {0};
+    struct nen_result *res = calloc(1, sizeof *res);
+    struct nen_cases plan = {0};
+    struct fhir_error err = {{0}};
+    int rc = docs && res ? 0 : -1, ncase = 0;
+    long status = 0; /* 422: the inputs cannot be read, a person must fix them */
+    if (rc != 0)
+        fhir_error_set(&err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        docs[i] = json_object_array_get_idx(r->docs, i);
+    if (rc == 0 && nen_cases_plan(d->codes, docs, n, &plan, log_line, r, &err) != 0)
+        rc = -1, status = 422;
+    for (int i = 0; rc == 0 && i < plan.ncase; i++) {
+        if (!(xs[i] = calloc(1, sizeof *xs[i]))) {
+            fhir_error_set(&err, "out of memory");
+            rc = -1;
+        } else if (nen_extract_case(d->codes, &plan, i, xs[i], log_line, r, &err) != 0) {
+            rc = -1, status = 422;
+        }
+        ncase = i + 1;
+    }
+    if (rc == 0)
+        nen_cases_note_missing(xs, ncase);
+    for (int i = 0; rc == 0 && i < ncase; i++) {
+        nen_extract_classify(xs[i], res);
+        rc = decide(r, xs[i], res, &err);
+    }
+    if (rc == 0) {
+        struct gone_ctx g = {r, xs, ncase, &err, 0};
+        if (store_report_of_case(d->store, r->job.key, withdraw_gone, &g) < 0) {
+            fhir_error_set(&err, "store read failed: %s", store_error(d->store));
+            rc = -1;
+        } else {
+            rc = g.rc;
+        }
+    }
+    for (int i = 0; i < ncase; i++)
+        free(xs[i]);
+    nen_cases_free(&plan);
+    free(docs);
+    free(res);
+    if (rc != 0) {
+        char why[700];
+        snprintf(why, sizeof why, "%s%s", status == 422 ? "inputs cannot be read: " : "",
+                 err.msg);
+        pipeline_run_fail(r, status, -1, why, NULL);
+        return;
+    }
+    send_next(r);
+}
