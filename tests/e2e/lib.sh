@@ -91,7 +91,7 @@ e2e_config() {
         [subscription.secret_file]=$E2E_DIR/secret [subscription.heartbeat]=5
         [poll.interval]=2 [poll.overlap]=300 [poll.count]=100 [poll.catchup_interval]=300
         [work.parallel]=4 [work.max_attempts]=8 [work.backoff]=300ms [work.backoff_max]=3s
-        [work.settle]=300ms [store.path]=$E2E_DIR/nenfhir.db
+        [work.settle]=300ms [work.preliminary_after]=2s [store.path]=$E2E_DIR/nenfhir.db
         [report.performer]=Organization/pathology-lab [report.performer_display]="Pathology laboratory"
     )
     local line
