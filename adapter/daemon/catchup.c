@@ -1,16 +1,26 @@
 /*
  * catchup.c - asking the server what changed (interop.md I3, I4): one round
- * reads Observation and Condition with _lastUpdated >= cursor - overlap,
- * sorted by _lastUpdated, following next links; each resource version not
- * seen before goes through intake; the cursor (the server's newest
- * meta.lastUpdated seen, never the local clock) is stored when the round
- * completes. A round is single-flight: asking during one runs another after.
+ * reads Observation, Condition and Specimen (a Specimen may come after its
+ * results) with _lastUpdated >= cursor - overlap, sorted by _lastUpdated,
+ * following next links; each resource version not seen before goes through
+ * intake. A round is single-flight: asking during one runs another after.
+ * Cursors (never the local clock): each type has its own, "cursor.{Type}",
+ * moved forward after every page to the newest meta.lastUpdated of what is
+ * already stored (pages come sorted, so everything before it is in the
+ * queue), so a restart resumes from there; a type that saw nothing new in a
+ * completed round moves to the server's clock when the round asked its first
+ * page (the Date header). "cursor" is where every type has been read to
+ * (the least of them), moved forward when a round completes. Cursors only
+ * move forward; each query reaches back by the overlap (poll.overlap).
+ * Yielding: catch-up never starves case work. Before each page it waits
+ * (timer, CATCHUP_YIELD_MS) while the case workers are saturated (work.parallel
+ * cases in flight) or a queued job is due and not yet started.
  * The very first round (no cursor yet) starts from now, by the server's
  * clock (the Date header of GET metadata; the local clock if it sends
  * none), or from poll.catchup_since for a deliberate backfill: never from
  * the beginning of the server. URLs are built by fhir_client_url; a next
  * link off the configured base fails the round (fhir_client.h).
- * A completed round then (at most once per poll.catchup_interval) re-reads
+ * A completed round then (at most once per poll.vanished_interval; 0 never) re-reads
  * the inputs of cases whose report is final or amended, one at a time: one
  * that is gone (404/410) had its delete notification lost, or the server
  * sends none; its case is recomputed (I6: the report is amended, or
@@ -25,20 +35,26 @@
 #include "fhir_primitive.h"
 #include "fhir_tree.h"
 
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const catchup_types[] = {"Observation", "Condition"};
-#define CATCHUP_NTYPES 2
+static const char *const catchup_types[] = {"Observation", "Condition", "Specimen"};
+#define CATCHUP_NTYPES 3
+#define CATCHUP_YIELD_MS 200
 #define VANISH_BATCH 16
 #define VANISH_META "vanish_check_ms"
 
 struct catchup_round {
     struct daemon *d;
     int type;                 /* index into catchup_types */
-    char newest[40];          /* newest meta.lastUpdated seen this round */
+    char newest[40];          /* newest meta.lastUpdated of this type this round */
     int64_t newest_ms;
+    int64_t saved_ms;         /* this type's stored cursor (0: none) */
+    int64_t asked_ms;         /* server's Date at this type's first page (0: unknown) */
+    char *pending;            /* next page to ask for once case work allows (owned) */
+    struct event *wait;       /* the yield timer (owned) */
     unsigned long resources, fresh;
     /* the check for vanished inputs after the round */
     char refs[VANISH_BATCH][STORE_KEY_LEN];
@@ -47,14 +63,68 @@ struct catchup_round {
 };
 
 static void catchup_page(struct catchup_round *r, const char *url);
+static void catchup_page_when_free(struct catchup_round *r, char *url);
+
+/* The stored cursor under key as epoch ms: 1 found, 0 none or unreadable, -1 error. */
+static int cursor_get(struct daemon *d, const char *key, int64_t *ms)
+{
+    char v[40];
+    int have = store_meta_get(d->store, key, v, sizeof v);
+    if (have < 0) {
+        LOG_ERROR("store: %s", store_error(d->store));
+        return -1;
+    }
+    return have == 1 && fhir_instant_parse_ms(v, ms) == 0;
+}
+
+/* Store ms under key if it is later than what is stored there (cursors
+ * only move forward). 0 done or nothing to do, -1 error (logged). */
+static int cursor_forward(struct daemon *d, const char *key, int64_t ms)
+{
+    int64_t old;
+    char v[40];
+    int have = cursor_get(d, key, &old);
+    if (have < 0)
+        return -1;
+    if (have == 1 && old >= ms)
+        return 0;
+    if (fhir_instant_format_ms(ms, v, sizeof v) != 0 || store_meta_set(d->store, key, v) != 0) {
+        LOG_ERROR("store: cursor %s not saved: %s", key, store_error(d->store));
+        return -1;
+    }
+    return 0;
+}
+
+static void type_key(char *key, size_t len, int type)
+{
+    snprintf(key, len, "cursor.%s", catchup_types[type]);
+}
+
+/* A completed round: "cursor" forward to the least of the types' cursors. */
+static void cursor_round_done(struct daemon *d)
+{
+    int64_t least = 0;
+    for (int t = 0; t < CATCHUP_NTYPES; t++) {
+        char key[40];
+        int64_t ms;
+        type_key(key, sizeof key, t);
+        if (cursor_get(d, key, &ms) != 1)
+            return; /* a type without its own cursor: "cursor" stays */
+        if (t == 0 || ms < least)
+            least = ms;
+    }
+    if (cursor_forward(d, "cursor", least) == 0)
+        LOG_DEBUG("catch-up: every type read up to %lld ms (cursor)", (long long)least);
+}
 
 static void round_finish(struct catchup_round *r, int ok)
 {
     struct daemon *d = r->d;
-    if (ok && r->newest[0]) {
-        if (store_meta_set(d->store, "cursor", r->newest) != 0)
-            LOG_ERROR("store: cursor not saved: %s", store_error(d->store));
-    }
+    if (ok)
+        cursor_round_done(d);
+    if (r->wait)
+        event_free(r->wait);
+    free(r->pending);
     if (ok) {
         /* versions seen are needed for the overlap window only: keep a day */
         int64_t keep = (int64_t)d->cfg->poll_overlap_s * 2000;
@@ -63,8 +133,7 @@ static void round_finish(struct catchup_round *r, int ok)
         if (store_seen_prune(d->store, adapter_now_ms(), keep) != 0)
             LOG_WARN("store: pruning seen versions: %s", store_error(d->store));
         d->catchup.rounds++;
-        LOG_DEBUG("catch-up done: %lu resources read, %lu new, cursor %s", r->resources,
-                  r->fresh, r->newest[0] ? r->newest : "(unchanged)");
+        LOG_DEBUG("catch-up done: %lu resources read, %lu new", r->resources, r->fresh);
         if (r->fresh)
             LOG_INFO("catch-up: %lu changed input(s) found", r->fresh);
     }
@@ -85,7 +154,9 @@ static int vanish_due(struct daemon *d)
         LOG_WARN("store: %s", store_error(d->store));
         return 0;
     }
-    return !have || adapter_now_ms() - atoll(v) >= (int64_t)d->cfg->catchup_interval_s * 1000;
+    if (d->cfg->vanished_interval_s <= 0)
+        return 0;
+    return !have || adapter_now_ms() - atoll(v) >= (int64_t)d->cfg->vanished_interval_s * 1000;
 }
 
 static void vanish_next(struct catchup_round *r);
@@ -214,6 +285,20 @@ static void catchup_type_start(struct catchup_round *r)
         catchup_first_start(r);
         return;
     }
+    char key[40];
+    int64_t tms = 0;
+    type_key(key, sizeof key, r->type);
+    int thave = cursor_get(d, key, &tms);
+    if (thave < 0) {
+        round_end(r, 0);
+        return;
+    }
+    r->saved_ms = thave == 1 ? tms : 0;
+    if (thave == 1 && tms > ms)
+        ms = tms; /* this type was read further (pages of an earlier round) */
+    r->newest[0] = '\0';
+    r->newest_ms = 0;
+    r->asked_ms = 0;
     memcpy(since, "ge", 2);
     if (fhir_instant_format_ms(ms - (int64_t)d->cfg->poll_overlap_s * 1000, since + 2,
                                sizeof since - 2) != 0) {
@@ -229,8 +314,7 @@ static void catchup_type_start(struct catchup_round *r)
         round_end(r, 0);
         return;
     }
-    catchup_page(r, url);
-    free(url);
+    catchup_page_when_free(r, url);
 }
 
 /* The first cursor: ms (from where), stored at once so that a restart
@@ -330,6 +414,8 @@ static void on_page(void *ctx, const struct fhir_response *resp)
         round_end(r, 0);
         return;
     }
+    if (r->asked_ms == 0)
+        r->asked_ms = resp->date_ms;
     struct fhir_error err = {{0}};
     json_object *b = fhir_json_parse(resp->body, resp->len, &fhir_limits_default,
                                      "search result", &err);
@@ -341,6 +427,17 @@ static void on_page(void *ctx, const struct fhir_response *resp)
         round_end(r, 0);
         return;
     }
+    /* the page is in the store: this type's cursor may move up to it */
+    char key[40];
+    type_key(key, sizeof key, r->type);
+    if (r->newest_ms > r->saved_ms) {
+        if (cursor_forward(d, key, r->newest_ms) != 0) {
+            json_object_put(b);
+            round_end(r, 0);
+            return;
+        }
+        r->saved_ms = r->newest_ms;
+    }
     if (next && !d->draining) {
         char *u = strdup(next);
         json_object_put(b);
@@ -348,11 +445,19 @@ static void on_page(void *ctx, const struct fhir_response *resp)
             round_end(r, 0);
             return;
         }
-        catchup_page(r, u);
-        free(u);
+        catchup_page_when_free(r, u);
         return;
     }
     json_object_put(b);
+    /* the type is read through; nothing newer than its cursor seen: the
+     * server's clock when the type was asked (I4: never the local clock) */
+    if (!d->draining && r->newest_ms <= r->saved_ms && r->asked_ms > r->saved_ms) {
+        if (cursor_forward(d, key, r->asked_ms) != 0) {
+            round_end(r, 0);
+            return;
+        }
+        r->saved_ms = r->asked_ms;
+    }
     if (++r->type < CATCHUP_NTYPES && !d->draining) {
         catchup_type_start(r);
         return;
@@ -374,6 +479,58 @@ static void catchup_page(struct catchup_round *r, const char *url)
         LOG_ERROR("catch-up: %s", fhir_client_error(r->d->client));
         round_end(r, 0);
     }
+}
+
+/* 1 while case work should go first: work.parallel cases in flight, or a
+ * queued job due now that the workers have not started yet. */
+static int catchup_should_yield(struct daemon *d)
+{
+    if (d->draining)
+        return 0;
+    if (pipeline_running(d) >= d->cfg->work_parallel)
+        return 1;
+    int64_t due;
+    int rc = store_job_next_due(d->store, &due);
+    if (rc < 0) {
+        LOG_WARN("store: %s", store_error(d->store));
+        return 0;
+    }
+    return rc == 1 && due <= adapter_now_ms();
+}
+
+static void on_yield_timer(evutil_socket_t fd, short what, void *ctx)
+{
+    (void)fd;
+    (void)what;
+    struct catchup_round *r = ctx;
+    char *url = r->pending;
+    r->pending = NULL;
+    if (r->d->draining) {
+        free(url);
+        round_end(r, 0);
+        return;
+    }
+    catchup_page_when_free(r, url);
+}
+
+/* Ask for url (takes ownership) now, or once case work leaves room. */
+static void catchup_page_when_free(struct catchup_round *r, char *url)
+{
+    struct daemon *d = r->d;
+    if (catchup_should_yield(d)) {
+        if (!r->wait)
+            r->wait = evtimer_new(d->base, on_yield_timer, r);
+        struct timeval tv = {0, CATCHUP_YIELD_MS * 1000};
+        if (r->wait && evtimer_add(r->wait, &tv) == 0) {
+            free(r->pending);
+            r->pending = url;
+            daemon_kick(d, 0); /* let the due jobs start */
+            return;
+        }
+        LOG_WARN("catch-up: cannot wait for case work (timer); reading on");
+    }
+    catchup_page(r, url);
+    free(url);
 }
 
 void catchup_request(struct daemon *d)
