@@ -23,6 +23,8 @@
 #      (p50/p99); the server's count of nenfhir's requests by kind per case (the
 #      LIS and the ceiling client identify themselves with X-Test-Client and are
 #      not counted), report transactions per case, and the daemon's VmHWM.
+#      Counts and VmHWM are read once the server has delivered every queued
+#      notification and nenfhir's requests have stopped for 3 s.
 # Prints one table with the goals and PASS/SHORT. Exits 0 even when short;
 # non-zero only when the run fails. Node: $NENFHIR_NODE or node.
 set -euo pipefail
@@ -83,11 +85,12 @@ for style in $styles; do
     e2e_lis post --json --repeat "$copies" --concurrency "$conc" "${inputs[@]}" >"$out/$style-post.jsonl" ||
         e2e_fail "the LIS failed"
     e2e_wait_reports "$cases" final,amended "${TIMEOUT:-3600}"
-    # let late rewrites land: until the report writes stay put for 3 s (at most 60 s)
+    # let every queued notification be delivered and late rewrites land: until
+    # the server has nothing queued and nenfhir's requests stay put for 3 s
     prev=-1
-    for _ in $(seq 1 20); do
-        now=$(e2e_control stats | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests["POST transaction"]??0))')
-        [ "$now" = "$prev" ] && break
+    for _ in $(seq 1 "$(( ${TIMEOUT:-3600} / 3 ))"); do
+        now=$(e2e_control stats | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.deliveries.queued+"/"+Object.values(j.requests).reduce((a,b)=>a+b,0))})')
+        [ "$now" = "$prev" ] && [ "${now%%/*}" = 0 ] && break
         prev=$now
         sleep 3
     done

@@ -33,15 +33,17 @@ export class Deliveries {
   }
 
   // Counters for /_test/stats: notifications delivered (finished, whatever the
-  // outcome), attempts, their total and largest time, most in flight at once.
+  // outcome), attempts, their total and largest time, most in flight at once,
+  // queued (waiting or in flight now).
   resetStats() {
-    this.stats = { notifications: 0, attempts: 0, attemptMs: 0, maxAttemptMs: 0, maxInFlight: 0, inFlight: 0 };
+    this.stats = { notifications: 0, attempts: 0, attemptMs: 0, maxAttemptMs: 0, maxInFlight: 0, inFlight: 0, queued: 0 };
   }
 
   // Queues a notification; resolves to the last attempt's { ok, status, error }.
   send(note) {
     let q = this.queues.get(note.subscription);
     if (!q) this.queues.set(note.subscription, (q = { waiting: [], busy: new Set(), active: 0 }));
+    this.stats.queued++;
     return new Promise((resolve) => {
       q.waiting.push({ note, resolve });
       this.pump(q);
@@ -68,6 +70,7 @@ export class Deliveries {
         q.active--;
         this.stats.inFlight--;
         this.stats.notifications++;
+        this.stats.queued = Math.max(0, this.stats.queued - 1);
         q.busy.delete(note.type);
         resolve(result);
         this.pump(q);
