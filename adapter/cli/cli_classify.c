@@ -1,7 +1,10 @@
 /*
  * cli_classify.c - `nenfhir classify` (cli_classify.h): files -> resource
- * trees (fhir_parse) -> case (nen_extract) -> result -> transaction Bundle
- * (nen_report_bundle), JSON or XML, or the summary lines.
+ * trees (fhir_parse) -> cases, one per tissue specimen accession
+ * (nen_cases.h) -> each case extracted (nen_extract_case) -> result ->
+ * transaction Bundle (nen_report_bundle), JSON or XML, or the summary
+ * lines. Several cases: --summary prints each after a `case=ACCESSION`
+ * line; a Bundle is printed for the one chosen with --case.
  */
 #include "cli_classify.h"
 
@@ -9,6 +12,7 @@
 #include "fhir_json.h"
 #include "fhir_primitive.h"
 #include "fhir_xml.h"
+#include "nen_cases.h"
 #include "nen_codes.h"
 #include "nen_extract.h"
 #include "nen_report.h"
@@ -26,6 +30,7 @@
 
 struct args {
     int summary, xml;
+    const char *only;        /* --case ACCESSION: that case only */
     const char *maps[8];
     int nmaps;
     const char *files[MAX_FILES];
@@ -45,9 +50,12 @@ static void log_line(void *ctx, const char *line)
 static int usage(FILE *err, const char *why)
 {
     fprintf(err, "nenfhir classify: %s\n"
-                 "usage: nenfhir classify [--summary] [--xml] [--map FILE]... FILE...\n"
-                 "  FILE: a Bundle or single resources of one case, JSON or XML ('-' = stdin)\n"
-                 "  --map FILE: the hospital's own code table, loaded after the shipped one\n",
+                 "usage: nenfhir classify [--summary] [--xml] [--map FILE]... [--case ACCESSION]"
+                 " FILE...\n"
+                 "  FILE: a Bundle or single resources of one patient, JSON or XML ('-' = stdin)\n"
+                 "  --map FILE: the hospital's own code table, loaded after the shipped one\n"
+                 "  --case ACCESSION: the case of that specimen accession (one report per\n"
+                 "    tissue specimen; --summary prints every case when there are several)\n",
             why);
     return 2;
 }
@@ -60,7 +68,11 @@ static int parse_args(int argc, char **argv, struct args *a, FILE *err)
             a->summary = 1;
         else if (strcmp(argv[i], "--xml") == 0)
             a->xml = 1;
-        else if (strcmp(argv[i], "--map") == 0) {
+        else if (strcmp(argv[i], "--case") == 0) {
+            if (i + 1 == argc)
+                return usage(err, "--case needs an ACCESSION");
+            a->only = argv[++i];
+        } else if (strcmp(argv[i], "--map") == 0) {
             if (i + 1 == argc || a->nmaps == 8)
                 return usage(err, "--map needs a FILE (at most 8)");
             a->maps[a->nmaps++] = argv[++i];
@@ -119,6 +131,67 @@ static int print_bundle(const struct nen_extract *x, const struct nen_result *r,
     return 0;
 }
 
+/* The accession (else key) of case i of plan, as extracted into x. */
+static int case_matches(const struct nen_extract *x, const char *only)
+{
+    return !only || strcmp(x->case_value, only) == 0;
+}
+
+/* Plan, extract and print every case (or the --case one). Returns 0 or 2. */
+static int classify_cases(const struct args *a, const struct nen_codes *t, json_object **docs,
+                          FILE *out, FILE *err)
+{
+    struct nen_cases plan;
+    struct fhir_error ferr = {""};
+    struct nen_extract *xs[NEN_CASES_MAX] = {0};
+    struct nen_result *r = malloc(sizeof *r);
+    int rc = r ? 0 : 2, n = 0;
+    if (rc == 0 && nen_cases_plan(t, docs, (size_t)a->nfiles, &plan, log_line, err, &ferr) != 0)
+        rc = 2;
+    for (int i = 0; rc == 0 && i < plan.ncase; i++, n++)
+        if (!(xs[i] = malloc(sizeof *xs[i])) ||
+            nen_extract_case(t, &plan, i, xs[i], log_line, err, &ferr) != 0)
+            rc = 2;
+    if (rc == 0)
+        nen_cases_note_missing(xs, n);
+    int shown = 0, many = n > 1 && !a->only;
+    if (rc == 0 && many && !a->summary) {
+        fprintf(err, "nenfhir classify: these resources are %d cases (one report per tissue "
+                     "specimen):", n);
+        for (int i = 0; i < n; i++)
+            fprintf(err, " %s", xs[i]->case_value);
+        fprintf(err, "; choose one with --case ACCESSION, or use --summary\n");
+        rc = 2;
+    }
+    for (int i = 0; rc == 0 && i < n; i++) {
+        if (!case_matches(xs[i], a->only))
+            continue;
+        shown++;
+        nen_extract_classify(xs[i], r);
+        if (a->summary) {
+            if (many)
+                fprintf(out, "%scase=%s\n", i ? "\n" : "", xs[i]->case_value);
+            nen_report_summary(r, print_line, out);
+        } else {
+            rc = print_bundle(xs[i], r, t, a->xml, out, err);
+        }
+    }
+    if (rc == 0 && !shown) {
+        fprintf(err, "nenfhir classify: no case with accession '%s'\n", a->only);
+        rc = 2;
+    }
+    if (rc != 0 && ferr.msg[0])
+        fprintf(err, "nenfhir classify: %s\n", ferr.msg);
+    else if (!r)
+        fprintf(err, "nenfhir classify: out of memory\n");
+    for (int i = 0; i < NEN_CASES_MAX; i++)
+        free(xs[i]);
+    if (r)
+        nen_cases_free(&plan);
+    free(r);
+    return rc;
+}
+
 int cli_classify(int argc, char **argv, FILE *out, FILE *err)
 {
     struct args a;
@@ -147,25 +220,8 @@ int cli_classify(int argc, char **argv, FILE *out, FILE *err)
             rc = 2;
         }
     }
-    struct nen_extract *x = rc == 0 ? malloc(sizeof *x) : NULL;
-    struct nen_result *r = rc == 0 ? malloc(sizeof *r) : NULL;
-    if (rc == 0 && (!x || !r)) {
-        fprintf(err, "nenfhir classify: out of memory\n");
-        rc = 2;
-    }
-    if (rc == 0 && nen_extract(t, docs, (size_t)a.nfiles, x, log_line, err, &ferr) != 0) {
-        fprintf(err, "nenfhir classify: %s\n", ferr.msg);
-        rc = 2;
-    }
-    if (rc == 0) {
-        nen_extract_classify(x, r);
-        if (a.summary)
-            nen_report_summary(r, print_line, out);
-        else
-            rc = print_bundle(x, r, t, a.xml, out, err);
-    }
-    free(x);
-    free(r);
+    if (rc == 0)
+        rc = classify_cases(&a, t, docs, out, err);
     for (int i = 0; i < a.nfiles; i++)
         json_object_put(docs[i]);
     nen_codes_free(t);

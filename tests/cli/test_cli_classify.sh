@@ -61,6 +61,26 @@ check "JSON transaction Bundle" $?
 head -2 "$tmp/b.xml" | grep -q '<Bundle xmlns="http://hl7.org/fhir">'; check "XML Bundle" $?
 grep -q '<code value="60568-3"/>' "$tmp/b.xml"; check "XML carries the report code" $?
 
+# a case is a tissue specimen (issue 11): a biopsy and a resection of one
+# patient are two cases, each printed after its case= line, each with its
+# own grade; the biopsy's lists what only the resection has
+cs="$ex/cases/two-specimens-biopsy.json"
+cr="$ex/cases/two-specimens-resection.json"
+"$bin" classify --summary "$cs" "$cr" >"$tmp/two.out" 2>/dev/null; check "two cases: exit 0" $?
+[ "$(grep -c '^case=' "$tmp/two.out")" = 2 ]; check "two cases: two case= lines" $?
+awk '/^case=/ {c = $0} /^grade=/ {print c " " $0}' "$tmp/two.out" | sort >"$tmp/grades"
+printf 'case=S26-100001 grade=G1\ncase=S26-100002 grade=G2\n' | cmp -s - "$tmp/grades"
+check "two cases: each its own grade" $?
+awk '/^case=S26-100001/ {on = 1} /^case=S26-100002/ {on = 0} on' "$tmp/two.out" |
+    grep -q '^warning=input-in-other-case: mitoses: .*S26-100002'
+check "two cases: the biopsy names the resection's mitoses" $?
+"$bin" classify --case S26-100002 "$cs" "$cr" 2>/dev/null | grep -q '"value": "S26-100002"'
+check "two cases: --case prints that case's Bundle" $?
+"$bin" classify "$cs" "$cr" >/dev/null 2>"$tmp/err"; [ $? = 2 ] &&
+    grep -q 'these resources are 2 cases .*choose one with --case' "$tmp/err"
+check "two cases: a Bundle needs --case" $?
+refused "unknown --case" "no case with accession 'S26-9'" --case S26-9 "$cs"
+
 # hostile and unreadable input
 refused "XXE refused" "DOCTYPE" "$fx/xxe.xml"
 refused "billion laughs refused" "DOCTYPE" "$fx/laughs.xml"
