@@ -186,6 +186,8 @@ static int vanish_gone(struct daemon *d, const char *ref, long status)
         LOG_INFO("%s is gone (HTTP %ld) and no delete notification came: case %s will be "
                  "recomputed (I6)", ref, status, key);
         rc = store_member_forget(d->store, ref);
+        if (rc == 0 && store_mirror_remove(d->store, ref) < 0) /* not an input any more */
+            rc = -1;
         if (rc == 0)
             rc = store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms);
     }

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init I6_deletes "$@"
 e2e_start_server
-e2e_config poll.catchup_interval=3
+e2e_config poll.catchup_interval=3 poll.vanished_interval=3
 e2e_start_daemon
 e2e_lis post "$E2E_ROOT"/examples/fhir/lung-atypical-carcinoid.json \
     "$E2E_ROOT"/examples/fhir/gastric-type1.json >"$E2E_DIR/post.txt"
