@@ -3,10 +3,15 @@
  * start: find the Subscriptions carrying nenfhir's tag for this endpoint;
  * create what is missing, update what differs or is off/error (status back
  * to requested), switch off ours that the configuration no longer wants.
- * R4 criteria style: one Subscription per input type (Observation: the input
- * codes of the code tables; Condition: the coded values). Backport IG style:
- * one topic Subscription with filter criteria, payload content and
- * heartbeat. The shared secret goes in channel.header (and Medplum's
+ * First the CapabilityStatement: where the server software is known to
+ * evaluate `_tag:not` in criteria, every criteria excludes nenfhir's own
+ * writes (I5). R4 criteria style: Subscriptions per input type
+ * (Observation: the input codes of the code tables; Condition: the coded
+ * values; grouped per code system, split over several Subscriptions when
+ * longer than SUBSCRIBE_CRITERIA_MAX, every change of the type with a warning
+ * when even that is not enough) and one for Specimen (a Specimen may come
+ * after its results). Backport IG style: one topic Subscription with filter
+ * criteria, payload content and heartbeat. The shared secret goes in channel.header (and Medplum's
  * subscription-secret extension, for its X-Signature HMAC).
  * Owns struct subscribe (subscribe.h) and each ensure's struct sub_ensure.
  */
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SUB_TAG_CODE "nenfhir-subscription"
 #define BACKPORT_PROFILE \
@@ -34,7 +40,9 @@
 #define HAPI_DELETE_EXT "http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages"
 #define MEDPLUM_INTERACTION_EXT \
     "https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction"
-#define SUB_MAX 3
+#define SUB_PER_TYPE 8
+#define SUB_MAX (3 * SUB_PER_TYPE)
+#define SUB_OPS (2 * SUB_MAX)
 
 struct sub_ensure {
     struct daemon *d;
@@ -43,45 +51,115 @@ struct sub_ensure {
     int nwant;
     json_object *found;           /* search result Bundle (owned) */
     int step;                     /* index of the next op */
-    char method[8][8];
-    char url[8][200];
-    json_object *body[8];         /* borrowed from want[] or found */
+    char method[SUB_OPS][8];
+    char url[SUB_OPS][200];
+    json_object *body[SUB_OPS];   /* borrowed from want[] or found */
     int nops;
     int ok;
+    int tag_not;                  /* the server evaluates _tag:not in criteria */
 };
 
-/* "Observation?code=sys|code,..." from the input (or condition) lines of the tables. */
-static char *sub_criteria(const struct nen_codes *t, const char *type, int values)
+struct crit_item {
+    const char *system, *code;
+    unsigned order;
+};
+
+static int crit_cmp(const void *a, const void *b)
 {
-    size_t cap = 256, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    len = (size_t)snprintf(s, cap, "%s?code=", type);
+    const struct crit_item *x = a, *y = b;
+    int c = strcmp(x->system, y->system);
+    if (c)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void crit_free(char **out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(out[i]);
+        out[i] = NULL;
+    }
+}
+
+int subscribe_criteria(const struct nen_codes *t, const char *type, int values, int tag_not,
+                       size_t max, char **out, int nmax)
+{
+    const char *tag = tag_not ? "_tag:not=" NEN_TAG_SYSTEM "|" NEN_TAG_CODE : "";
+    unsigned n = 0, cap = 0;
     const struct nen_code *c;
-    for (unsigned i = 0; (c = values ? nen_codes_condition_at(t, i) : nen_codes_input_at(t, i)); i++) {
-        char item[NEN_CODE_SYSTEM_LEN + NEN_CODE_CODE_LEN + 4];
-        int n = snprintf(item, sizeof item, "%s|%s", c->system, c->code);
-        /* skip repeats (a later line may restate a code) */
-        int seen = 0;
-        for (const char *p = strstr(s, item); p; p = strstr(p + 1, item))
-            if ((p[-1] == '=' || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-                seen = 1;
+    struct crit_item *items = NULL;
+    for (unsigned i = 0; t && (c = values ? nen_codes_condition_at(t, i) : nen_codes_input_at(t, i));
+         i++) {
+        int seen = 0; /* a later line may restate a code */
+        for (unsigned j = 0; j < n && !seen; j++)
+            seen = strcmp(items[j].system, c->system) == 0 && strcmp(items[j].code, c->code) == 0;
         if (seen)
             continue;
-        if (len + (size_t)n + 2 > cap) {
-            while (len + (size_t)n + 2 > cap)
-                cap *= 2;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                free(s);
-                return NULL;
+        if (n == cap) {
+            unsigned ncap = cap ? cap * 2 : 64;
+            struct crit_item *ni = realloc(items, ncap * sizeof *ni);
+            if (!ni) {
+                free(items);
+                return -1;
             }
-            s = ns;
+            items = ni;
+            cap = ncap;
         }
-        len += (size_t)snprintf(s + len, cap - len, "%s%s", s[len - 1] == '=' ? "" : ",", item);
+        items[n].system = c->system;
+        items[n].code = c->code;
+        items[n].order = n;
+        n++;
     }
-    return s;
+    if (n)
+        qsort(items, n, sizeof *items, crit_cmp);
+    int count = 0;
+    size_t fixed = strlen(type) + strlen("?code=") + (tag_not ? 1 + strlen(tag) : 0);
+    for (unsigned i = 0; i < n;) {
+        if (count == nmax) {
+            crit_free(out, count);
+            free(items);
+            return 0; /* too many codes for nmax criteria of max characters */
+        }
+        size_t len = fixed, k = i;
+        while (k < n) {
+            size_t add = strlen(items[k].system) + 1 + strlen(items[k].code) + (k > i);
+            if (len + add > max)
+                break;
+            len += add;
+            k++;
+        }
+        if (k == i) { /* one code alone does not fit */
+            crit_free(out, count);
+            free(items);
+            return 0;
+        }
+        char *str = malloc(len + 1);
+        if (!str) {
+            crit_free(out, count);
+            free(items);
+            return -1;
+        }
+        size_t at = (size_t)sprintf(str, "%s?code=", type);
+        for (size_t j = i; j < k; j++)
+            at += (size_t)sprintf(str + at, "%s%s|%s", j > i ? "," : "", items[j].system,
+                                  items[j].code);
+        if (tag_not)
+            sprintf(str + at, "&%s", tag);
+        out[count++] = str;
+        i = (unsigned)k;
+    }
+    free(items);
+    if (count == 0) { /* no codes: every change of the type */
+        if (nmax < 1)
+            return 0;
+        size_t len = strlen(type) + 2 + strlen(tag);
+        out[0] = malloc(len);
+        if (!out[0])
+            return -1;
+        snprintf(out[0], len, "%s?%s", type, tag);
+        count = 1;
+    }
+    return count;
 }
 
 static json_object *ext(struct fhir_build *b, const char *url, const char *vkey, json_object *v)
@@ -182,27 +260,56 @@ static json_object *sub_make(const struct run_config *c, const char *criteria,
     return s;
 }
 
+/* The criteria for one type into out (up to SUB_PER_TYPE); too many codes
+ * for that: every change of the type, with a warning. Returns the count, -1
+ * out of memory. */
+static int sub_type_criteria(struct sub_ensure *e, const char *type, int values, char **out)
+{
+    int n = subscribe_criteria(e->d->codes, type, values, e->tag_not, SUBSCRIBE_CRITERIA_MAX, out,
+                               SUB_PER_TYPE);
+    if (n == 0) {
+        LOG_WARN("subscription: the %s codes do not fit in %d criteria of at most %d "
+                 "characters; asking for every %s change instead (more notifications, the "
+                 "same cases)", type, SUB_PER_TYPE, SUBSCRIBE_CRITERIA_MAX, type);
+        n = subscribe_criteria(NULL, type, values, e->tag_not, SUBSCRIBE_CRITERIA_MAX, out, 1);
+    }
+    return n;
+}
+
 static int sub_wanted(struct sub_ensure *e)
 {
     struct daemon *d = e->d;
-    char *obs = sub_criteria(d->codes, "Observation", 0);
-    char *cond = sub_criteria(d->codes, "Condition", 1);
-    int rc = -1;
-    if (obs && cond) {
-        if (d->cfg->mode == RUN_MODE_BACKPORT) {
-            char *f[2] = {obs, cond};
-            e->want[e->nwant++] = sub_make(d->cfg, d->cfg->topic, f, 2);
-        } else {
-            e->want[e->nwant++] = sub_make(d->cfg, obs, NULL, 0);
-            e->want[e->nwant++] = sub_make(d->cfg, cond, NULL, 0);
-        }
-        rc = 0;
-        for (int i = 0; i < e->nwant; i++)
-            if (!e->want[i])
-                rc = -1;
+    char *crit[SUB_MAX] = {0};
+    int n = 0, k;
+    int backport = d->cfg->mode == RUN_MODE_BACKPORT;
+    if ((k = sub_type_criteria(e, "Observation", 0, crit)) < 0)
+        return -1;
+    n += k;
+    if ((k = sub_type_criteria(e, "Condition", 1, crit + n)) < 0) {
+        crit_free(crit, n);
+        return -1;
     }
-    free(obs);
-    free(cond);
+    n += k;
+    /* a Specimen may come after its results and completes their case; the
+     * backport topic names Observation and Condition only */
+    if (!backport) {
+        if ((k = subscribe_criteria(NULL, "Specimen", 0, e->tag_not, SUBSCRIBE_CRITERIA_MAX,
+                                    crit + n, 1)) < 0) {
+            crit_free(crit, n);
+            return -1;
+        }
+        n += k;
+    }
+    int rc = 0;
+    if (backport)
+        e->want[e->nwant++] = sub_make(d->cfg, d->cfg->topic, crit, n);
+    else
+        for (int i = 0; i < n; i++)
+            e->want[e->nwant++] = sub_make(d->cfg, crit[i], NULL, 0);
+    for (int i = 0; i < e->nwant; i++)
+        if (!e->want[i])
+            rc = -1;
+    crit_free(crit, n);
     return rc;
 }
 
@@ -230,7 +337,7 @@ static int sub_slot(json_object *have, json_object *want)
 
 static void sub_add_op(struct sub_ensure *e, const char *method, const char *url, json_object *body)
 {
-    if (e->nops >= 8)
+    if (e->nops >= SUB_OPS)
         return;
     snprintf(e->method[e->nops], sizeof e->method[0], "%s", method);
     snprintf(e->url[e->nops], sizeof e->url[0], "%s", url);
@@ -372,15 +479,22 @@ static void on_found(void *ctx, const struct fhir_response *r)
     sub_next(e);
 }
 
-void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
+int subscribe_tag_not_supported(const char *software)
 {
-    struct sub_ensure *e = calloc(1, sizeof *e);
-    if (!e) {
-        done(d, 0);
-        return;
+    static const char *const known[] = {"hapi", "smile", "medplum"};
+    for (size_t i = 0; software && i < sizeof known / sizeof *known; i++) {
+        size_t n = strlen(known[i]);
+        for (const char *p = software; *p; p++)
+            if (strncasecmp(p, known[i], n) == 0)
+                return 1;
     }
-    e->d = d;
-    e->done = done;
+    return 0;
+}
+
+/* Our Subscriptions, then the plan (after the CapabilityStatement). */
+static void sub_search(struct sub_ensure *e)
+{
+    struct daemon *d = e->d;
     if (sub_wanted(e) != 0) {
         LOG_ERROR("subscription: out of memory");
         sub_finish(e);
@@ -397,6 +511,45 @@ void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
     int rc = fhir_client_request(d->client, "GET", url, NULL, 0, NULL, on_found, e);
     free(url);
     if (rc != 0) {
+        LOG_ERROR("subscription: %s", fhir_client_error(d->client));
+        sub_finish(e);
+    }
+}
+
+/* The CapabilityStatement names the server's software: _tag:not in the
+ * criteria only where it is known to be evaluated (subscribe.h). */
+static void on_capabilities(void *ctx, const struct fhir_response *r)
+{
+    struct sub_ensure *e = ctx;
+    if (r->status != 200) {
+        LOG_WARN("reading the server's CapabilityStatement: %s%ld %s", r->status ? "HTTP " : "",
+                 r->status, r->error);
+        sub_finish(e);
+        return;
+    }
+    struct fhir_error err = {{0}};
+    json_object *cs = fhir_json_parse(r->body, r->len, &fhir_limits_default, "CapabilityStatement",
+                                      &err);
+    const char *name = "";
+    if (cs)
+        fhir_get_string(fhir_member(cs, "software"), "name", &name);
+    e->tag_not = subscribe_tag_not_supported(name);
+    LOG_INFO("server software '%.100s': subscription criteria %s nenfhir's own writes "
+             "(_tag:not)", name, e->tag_not ? "exclude" : "cannot exclude");
+    json_object_put(cs);
+    sub_search(e);
+}
+
+void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
+{
+    struct sub_ensure *e = calloc(1, sizeof *e);
+    if (!e) {
+        done(d, 0);
+        return;
+    }
+    e->d = d;
+    e->done = done;
+    if (fhir_client_request(d->client, "GET", "metadata", NULL, 0, NULL, on_capabilities, e) != 0) {
         LOG_ERROR("subscription: %s", fhir_client_error(d->client));
         sub_finish(e);
     }

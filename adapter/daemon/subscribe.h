@@ -11,11 +11,38 @@
 #ifndef SUBSCRIBE_H
 #define SUBSCRIBE_H
 
+#include <stddef.h>
+
 struct daemon;
+struct nen_codes;
+
+/* Longest criteria string asked for. HAPI FHIR and Medplum keep the
+ * Subscription as a resource (no column limit found for criteria), but a
+ * criteria is a search URL and servers and proxies limit those (8 KiB is a
+ * common request-line limit); longer lists are split. */
+#define SUBSCRIBE_CRITERIA_MAX 4000
 
 struct subscribe {
     int in_place;                  /* the Subscription is in place (or poll mode) */
 };
+
+/* Criteria "Type?code=SYS|C1,SYS|C2,...[&_tag:not=NEN_TAG_SYSTEM|NEN_TAG_CODE]"
+ * for type from the input lines of t (values 1: the condition lines), codes
+ * grouped per code system in table order, each repeat once. Each string is
+ * at most max characters; as many as needed, at most nmax, go to out (the
+ * caller frees each). No codes (or t NULL): "Type?" (plus the tag
+ * exclusion): every change. Returns the count, 0 when nmax strings of max
+ * characters cannot hold the codes (nothing in out), -1 out of memory. */
+int subscribe_criteria(const struct nen_codes *t, const char *type, int values, int tag_not,
+                       size_t max, char **out, int nmax);
+
+/* 1 if the server software named by a CapabilityStatement (software.name)
+ * evaluates `_tag:not` in subscription criteria: HAPI FHIR / Smile CDR
+ * (InMemoryResourceMatcher.matchTagOrSecurity: :not on _tag, an untagged
+ * resource matches) and Medplum (@medplum/core matchesSearchRequest:
+ * negated token filters). Unknown software: 0 (criteria without it; the
+ * daemon still skips its own tagged writes, I5). */
+int subscribe_tag_not_supported(const char *software);
 
 /* Make sure the Subscription exists and is active; calls done(d, ok) when
  * finished (ok 0: the server refused or failed, logged; the caller tries
