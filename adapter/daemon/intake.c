@@ -87,6 +87,11 @@ int intake_is_input(const struct nen_codes *t, json_object *res)
     return 0;
 }
 
+unsigned long intake_not_kept(const struct daemon *d)
+{
+    return d->intake.not_input;
+}
+
 int intake_mirror(struct daemon *d, json_object *res, const char *patient_key)
 {
     const char *type = fhir_resource_type(res), *id = fhir_resource_id(res);

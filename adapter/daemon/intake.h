@@ -52,6 +52,9 @@ int intake_is_input(const struct nen_codes *t, json_object *res);
  * out of memory (logged). Inside the caller's store transaction. */
 int intake_mirror(struct daemon *d, json_object *res, const char *patient_key);
 
+/* Observations not kept since start (their code is no input): /metrics. */
+unsigned long intake_not_kept(const struct daemon *d);
+
 /* "Patient/123" into out (len bytes) from a reference that may be
  * absolute; 0 ok, -1 not a Patient reference or its id is not a FHIR id
  * ([A-Za-z0-9-.]{1,64}: so "Patient/1,Patient/2" is no key, and never

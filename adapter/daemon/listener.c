@@ -160,8 +160,11 @@ static void reply_metrics(struct listener *l, struct evhttp_request *req)
     struct daemon *d = l->d;
     const struct pipeline_stats *ps = pipeline_stats(d);
     int queued = 0, dead = 0, resolving = 0;
+    long cases = 0, writes = 0, mirrored = 0;
     store_counts(d->store, &queued, &dead, &resolving);
-    char text[2048];
+    store_report_stats(d->store, &cases, &writes);
+    store_mirror_count(d->store, &mirrored);
+    char text[4096];
     snprintf(text, sizeof text,
              "# TYPE nenfhir_notifications_total counter\nnenfhir_notifications_total %lu\n"
              "# TYPE nenfhir_notifications_refused_total counter\n"
@@ -174,9 +177,23 @@ static void reply_metrics(struct listener *l, struct evhttp_request *req)
              "# TYPE nenfhir_queue_jobs gauge\nnenfhir_queue_jobs %d\n"
              "# TYPE nenfhir_queue_dead gauge\nnenfhir_queue_dead %d\n"
              "# TYPE nenfhir_queue_resolving gauge\nnenfhir_queue_resolving %d\n"
-             "# TYPE nenfhir_cases_in_flight gauge\nnenfhir_cases_in_flight %d\n",
+             "# TYPE nenfhir_cases_in_flight gauge\nnenfhir_cases_in_flight %d\n"
+             "# HELP nenfhir_cases_held_total Case computations held for missing inputs "
+             "(written preliminary after work.preliminary_after)\n"
+             "# TYPE nenfhir_cases_held_total counter\nnenfhir_cases_held_total %lu\n"
+             "# HELP nenfhir_inputs_not_kept_total Observations whose code is no input: not "
+             "kept, no case queued\n"
+             "# TYPE nenfhir_inputs_not_kept_total counter\nnenfhir_inputs_not_kept_total %lu\n"
+             "# HELP nenfhir_mirror_resources Input resources kept in the store\n"
+             "# TYPE nenfhir_mirror_resources gauge\nnenfhir_mirror_resources %ld\n"
+             "# HELP nenfhir_report_cases Cases (specimen accessions) with a report in the store\n"
+             "# TYPE nenfhir_report_cases gauge\nnenfhir_report_cases %ld\n"
+             "# HELP nenfhir_report_writes Report transactions recorded for those cases, all "
+             "time (writes per case = this / nenfhir_report_cases)\n"
+             "# TYPE nenfhir_report_writes gauge\nnenfhir_report_writes %ld\n",
              l->notifications, l->refused, ps->reports_written, ps->unchanged, ps->retries,
-             ps->dead, catchup_rounds(d), queued, dead, resolving, pipeline_running(d));
+             ps->dead, catchup_rounds(d), queued, dead, resolving, pipeline_running(d),
+             ps->held, intake_not_kept(d), mirrored, cases, writes);
     reply_text(req, 200, "text/plain; version=0.0.4", text);
 }
 
