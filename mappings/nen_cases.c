@@ -141,7 +141,11 @@ static void ref_plain(const char *s, char *out, size_t len)
             start = prev ? prev + 1 : buf;
         }
     }
-    snprintf(out, len, "%s", start);
+    size_t n = strlen(start);
+    if (n >= len)
+        n = len - 1; /* too long for a reference: cut, it then names nothing */
+    memcpy(out, start, n);
+    out[n] = '\0';
 }
 
 static int is_type(const struct nen_cases_res *r, const char *type)
