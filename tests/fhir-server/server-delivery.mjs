@@ -21,8 +21,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export class Deliveries {
-  constructor({ ca, cert, key, retries, retryDelayMs, concurrency = 1, log }) {
+  constructor({ ca, cert, key, retries, retryDelayMs, concurrency = 1, keepAlive = false, log }) {
     this.tls = { ca, cert, key };
+    this.agents = keepAlive
+      ? { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true, ...this.tls }) }
+      : null;
     this.retries = retries;
     this.retryDelayMs = retryDelayMs;
     this.concurrency = Math.max(1, concurrency);
@@ -109,7 +112,7 @@ export class Deliveries {
           method,
           headers: { ...headers, 'Content-Length': body ? Buffer.byteLength(body) : 0 },
           ...this.tls,
-          agent: false,
+          agent: this.agents ? this.agents[target.protocol] : false,
           timeout: ATTEMPT_TIMEOUT_MS,
         });
       } catch (err) {

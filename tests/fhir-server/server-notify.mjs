@@ -36,17 +36,37 @@ import {
 const TOPIC = 'https://nenfhir.org/fhir/SubscriptionTopic/pathology-result';
 const TOPIC_TYPES = new Set(['Observation', 'Condition']);
 
+// Criteria parsed once, not for every resource written (a criteria can list
+// hundreds of codes: parsing it per resource made the test server, not the
+// subscriber, the bottleneck of the benchmark). Bounded: cleared past 256.
+const parsed = new Map();
+function parsedSearch(search) {
+  let p = parsed.get(search);
+  if (p === undefined) {
+    try {
+      p = parseSearchRequest(search);
+    } catch {
+      p = null; // an unparsable criteria matches nothing
+    }
+    if (parsed.size >= 256) parsed.clear();
+    parsed.set(search, p);
+  }
+  return p;
+}
+
 function matchesSearch(resource, search) {
+  const p = parsedSearch(search);
+  if (!p) return false;
   try {
-    return matchesSearchRequest(resource, parseSearchRequest(search));
+    return matchesSearchRequest(resource, p);
   } catch {
-    return false; // an unparsable criteria matches nothing
+    return false;
   }
 }
 
 function matchesTopic(sub, resource) {
   if (sub.criteria !== TOPIC || !TOPIC_TYPES.has(resource.resourceType)) return false;
-  const filters = filterCriteria(sub).filter((f) => parseSearchRequest(f).resourceType === resource.resourceType);
+  const filters = filterCriteria(sub).filter((f) => parsedSearch(f)?.resourceType === resource.resourceType);
   return filters.length === 0 || filters.some((f) => matchesSearch(resource, f));
 }
 

@@ -24,6 +24,7 @@ import { Stats, requestKind } from './server-stats.mjs';
 const USAGE = `usage: node server.mjs --cert FILE --key FILE [--ca FILE] [--require-client-cert]
        [--host 127.0.0.1] [--port 0] [--port-file FILE] [--style hapi|medplum]
        [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--delivery-concurrency 1]
+       [--delivery-keepalive]
        [--token-file FILE] [--quiet]`;
 const MAX_BODY = 32 * 1024 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
@@ -49,6 +50,7 @@ function parseOptions() {
         'delivery-retries': { type: 'string', default: '2' },
         'delivery-retry-delay-ms': { type: 'string', default: '500' },
         'delivery-concurrency': { type: 'string', default: '1' },
+        'delivery-keepalive': { type: 'boolean', default: false },
         'token-file': { type: 'string' },
         quiet: { type: 'boolean', default: false },
       },
@@ -83,6 +85,7 @@ function parseOptions() {
     retries: int('delivery-retries'),
     retryDelayMs: int('delivery-retry-delay-ms'),
     concurrency: int('delivery-concurrency') || die('--delivery-concurrency must be at least 1'),
+    keepAlive: values['delivery-keepalive'],
     token: values['token-file'] ? read('token-file').toString('utf8').trim() : undefined,
     quiet: values.quiet,
   };
