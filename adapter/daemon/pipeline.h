@@ -48,6 +48,12 @@ void pipeline_run_due(struct daemon *d);
  * job_due callback). */
 int pipeline_busy(void *d, const char *key);
 
+/* A store write failed: case work pauses, work.backoff doubled per failure
+ * in a row up to work.backoff_max (+-25%), so that a full disk cannot make
+ * a case rerun and rewrite at once, again and again (issue 11 7b). The
+ * pause ends the count of failures when a run's store commit succeeds. */
+void pipeline_store_failed(struct daemon *d);
+
 /* Cases in flight. */
 int pipeline_running(const struct daemon *d);
 

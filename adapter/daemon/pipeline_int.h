@@ -48,9 +48,6 @@ void pipeline_run_fail(struct pipeline_run *r, long status, long retry_after, co
 /* Success: the inputs noted for deletes (I6), then the job done, or held
  * until hold_due_ms when a case waits for inputs; one store transaction. */
 void pipeline_run_done(struct pipeline_run *r);
-/* A store write failed: case work pauses (backoff), so that a full disk
- * cannot make a case rerun and rewrite at once, again and again (7b). */
-void pipeline_store_failed(struct daemon *d);
 
 /* pipeline_read.c: gather the patient's resources into r->docs, then call
  * pipeline_compute (or fail the run). */

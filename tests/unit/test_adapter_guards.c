@@ -6,12 +6,16 @@
  * a case beyond work.retry_after_max and never overflows
  * (pipeline_retry_delay_ms); and the daemon's commands refuse unknown
  * options and stray words instead of ignoring them (cli/cli_run.c,
- * getopt_long).
+ * getopt_long); a store that cannot record a write (disk full) pauses
+ * case work with growing backoff instead of rerunning the case at once
+ * (issue 11 7b: pipeline_store_failed, pipeline_run_due).
  * argv[1]: a scratch directory (default: a fresh mkdtemp under /tmp).
  */
 #include "test_util.h"
 
 #include "cli_run.h"
+#include "daemon.h"
+#include "adapter_log.h"
 #include "fhir_client.h"
 #include "intake.h"
 #include "pipeline.h"
@@ -64,6 +68,51 @@ static void test_case_keys(void)
 }
 
 /* ---- Retry-After and the delay before a retry ---- */
+
+/* After a store failure no job starts until the pause is over, though one
+ * is due; each failure in a row doubles the pause (up to backoff_max). */
+static void test_store_pause(void)
+{
+    struct run_config c;
+    run_config_defaults(&c);
+    c.work_backoff_ms = 1000;
+    c.work_backoff_max_ms = 8000;
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/pause.db", scratch);
+    struct daemon d;
+    memset(&d, 0, sizeof d);
+    d.cfg = &c;
+    d.store = store_open(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d.store);
+    d.pipeline.device_ok = 1;
+    int64_t now = adapter_now_ms();
+    CU_ASSERT_EQUAL(store_job_touch(d.store, "Patient/p1", now - 10000, 0), 0);
+    int64_t prev = 0;
+    for (int k = 1; k <= 5; k++) {
+        int64_t before = adapter_now_ms();
+        pipeline_store_failed(&d);
+        int64_t pause = d.pipeline.pause_until_ms - before;
+        int64_t want = 1000;
+        for (int i = 1; i < k && want < 8000; i++)
+            want *= 2;
+        CU_ASSERT(pause >= want * 3 / 4 - 5 && pause <= want * 5 / 4 + 5);
+        CU_ASSERT(k < 2 || pause >= prev / 2); /* grows, jitter aside */
+        prev = pause;
+        pipeline_run_due(&d); /* due job, but paused: nothing starts */
+        CU_ASSERT_EQUAL(pipeline_running(&d), 0);
+    }
+    CU_ASSERT_EQUAL(d.pipeline.store_failures, 5);
+    int queued = 0, dead = 0, resolving = 0;
+    CU_ASSERT_EQUAL(store_counts(d.store, &queued, &dead, &resolving), 0);
+    CU_ASSERT_EQUAL(queued, 1); /* still queued, not lost */
+    store_close(d.store);
+    unlink(path);
+    snprintf(path + strlen(path), sizeof path - strlen(path), "-wal");
+    unlink(path);
+    path[strlen(path) - 4] = '\0';
+    snprintf(path + strlen(path), sizeof path - strlen(path), "-shm");
+    unlink(path);
+}
 
 static void test_retry_delay(void)
 {
@@ -203,7 +252,8 @@ int main(int argc, char **argv)
         }
         scratch_made = 1;
     }
-    CU_TestInfo tests[] = {{"case keys are Patient references with a FHIR id", test_case_keys},
+    CU_TestInfo tests[] = {{"a store failure pauses case work with backoff (7b)", test_store_pause},
+                           {"case keys are Patient references with a FHIR id", test_case_keys},
                            {"Retry-After capped by work.retry_after_max, no overflow",
                             test_retry_delay},
                            {"unknown options are errors (getopt_long)", test_options},
