@@ -186,11 +186,9 @@ static const char *accession(json_object *specimen)
 static int is_fluid(const struct nen_codes *t, json_object *specimen)
 {
     json_object *type = fhir_member(specimen, "type");
+    const char *sys, *code;
     for (size_t i = 0; i < fhir_count(type, "coding"); i++) {
-        json_object *c = fhir_item(type, "coding", i);
-        const char *sys = NULL, *code = NULL;
-        if (fhir_get_string(c, "system", &sys) != FHIR_OK ||
-            fhir_get_string(c, "code", &code) != FHIR_OK)
+        if (!fhir_cc_coding(type, i, &sys, &code))
             continue;
         const struct nen_code *e;
         for (unsigned k = 0; (e = nen_codes_coded(t, NEN_USE_SPECIMEN, sys, code, k)); k++)
@@ -272,16 +270,11 @@ static int plan_specimens(const struct nen_codes *t, struct nen_cases *p, nen_lo
 static int obs_patient_level(const struct nen_codes *t, json_object *obs)
 {
     json_object *code = fhir_member(obs, "code");
-    for (size_t i = 0; i < fhir_count(code, "coding"); i++) {
-        json_object *c = fhir_item(code, "coding", i);
-        const char *sys = NULL, *cd = NULL;
-        if (fhir_get_string(c, "system", &sys) != FHIR_OK ||
-            fhir_get_string(c, "code", &cd) != FHIR_OK)
-            continue;
-        const char *key = nen_codes_input(t, sys, cd);
-        if (key && nen_cases_patient_key(key))
+    const char *sys, *cd, *key;
+    for (size_t i = 0; i < fhir_count(code, "coding"); i++)
+        if (fhir_cc_coding(code, i, &sys, &cd) && (key = nen_codes_input(t, sys, cd)) &&
+            nen_cases_patient_key(key))
             return 1;
-    }
     return 0;
 }
 

@@ -64,13 +64,10 @@ static int is_input_type(const char *type)
 
 static int codes_input(const struct nen_codes *t, json_object *cc)
 {
-    for (size_t i = 0; i < fhir_count(cc, "coding"); i++) {
-        json_object *c = fhir_item(cc, "coding", i);
-        const char *sys = NULL, *code = NULL;
-        if (fhir_get_string(c, "system", &sys) == FHIR_OK &&
-            fhir_get_string(c, "code", &code) == FHIR_OK && nen_codes_input(t, sys, code))
+    const char *sys, *code;
+    for (size_t i = 0; i < fhir_count(cc, "coding"); i++)
+        if (fhir_cc_coding(cc, i, &sys, &code) && nen_codes_input(t, sys, code))
             return 1;
-    }
     return 0;
 }
 
@@ -139,6 +136,12 @@ int intake_resource(struct daemon *d, json_object *res)
     if (!intake_is_input(d->codes, res)) {
         d->intake.not_input++;
         LOG_DEBUG("%s: its code is no input of the code tables: not kept, no case queued", ref);
+        /* an input whose code was changed to one that is none: forget it */
+        int gone = store_mirror_remove(d->store, ref);
+        if (gone < 0)
+            return -1;
+        if (gone == 1 && case_of(res, key, sizeof key) == 0)
+            return store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms);
         return 0;
     }
     if (!id[0] || case_of(res, key, sizeof key) != 0) {

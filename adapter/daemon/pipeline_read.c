@@ -103,6 +103,27 @@ static int keep(struct pipeline_run *r, json_object *res)
     return 0;
 }
 
+/* Keep what one read answered (a resource, or a search page's entries) in
+ * one store transaction; a store failure fails the run and pauses case work. */
+static void keep_read(struct pipeline_run *r, json_object *o)
+{
+    int bundle = strcmp(fhir_resource_type(o), "Bundle") == 0;
+    int rc = store_begin(r->d->store);
+    for (size_t i = 0; rc == 0 && i < (bundle ? fhir_count(o, "entry") : 1); i++) {
+        json_object *e = bundle ? fhir_member(fhir_item(o, "entry", i), "resource") : o;
+        if (e && json_object_is_type(e, json_type_object))
+            rc = keep(r, e);
+    }
+    if (rc == 0)
+        rc = store_commit(r->d->store);
+    if (rc != 0) {
+        store_rollback(r->d->store);
+        pipeline_store_failed(r->d);
+        r->failed = 1;
+        snprintf(r->fail, sizeof r->fail, "store: %.400s", store_error(r->d->store));
+    }
+}
+
 static void start_get(struct pipeline_run *r, const char *url, fhir_client_done_fn cb)
 {
     int rc = fhir_client_request(r->d->client, "GET", url, NULL, 0, NULL, cb, r);
@@ -153,20 +174,7 @@ static void on_seed_page(void *ctx, const struct fhir_response *resp)
         seed_done(r);
         return;
     }
-    int rc = store_begin(r->d->store);
-    for (size_t i = 0; rc == 0 && i < fhir_count(o, "entry"); i++) {
-        json_object *e = fhir_member(fhir_item(o, "entry", i), "resource");
-        if (e && json_object_is_type(e, json_type_object))
-            rc = keep(r, e);
-    }
-    if (rc == 0)
-        rc = store_commit(r->d->store);
-    if (rc != 0) {
-        store_rollback(r->d->store);
-        pipeline_store_failed(r->d);
-        r->failed = 1;
-        snprintf(r->fail, sizeof r->fail, "store: %.400s", store_error(r->d->store));
-    }
+    keep_read(r, o);
     const char *next = fhir_bundle_next(o);
     if (next && !r->failed)
         start_get(r, next, on_seed_page);
@@ -236,17 +244,7 @@ static void on_lacking(void *ctx, const struct fhir_response *resp)
         lacking_done(r);
         return;
     }
-    int rc = store_begin(r->d->store);
-    if (rc == 0)
-        rc = keep(r, o);
-    if (rc == 0)
-        rc = store_commit(r->d->store);
-    if (rc != 0) {
-        store_rollback(r->d->store);
-        pipeline_store_failed(r->d);
-        r->failed = 1;
-        snprintf(r->fail, sizeof r->fail, "store: %.400s", store_error(r->d->store));
-    }
+    keep_read(r, o);
     json_object_put(o);
     lacking_done(r);
 }

@@ -9,7 +9,9 @@
  * work.preliminary_after from the patient's first change (the job is held;
  * a new input releases it), then is written as preliminary. A case whose
  * inputs are all gone, or whose accession is no longer among the
- * patient's resources, has its report marked entered-in-error (I6). One
+ * patient's resources, has its report marked entered-in-error (I6). A
+ * case with no input of its own (a Specimen accessioned, its results not in
+ * yet) gets no report from the patient-level inputs alone. One
  * transaction per case that changed (I14), sent one at a time; each is
  * recorded in the store as soon as the server accepted it, so a failure of
  * a later one never rewrites an earlier one.
@@ -18,6 +20,7 @@
 
 #include "fhir_json.h"
 #include "fhir_primitive.h"
+#include "fhir_tree.h"
 #include "nen_cases.h"
 #include "nen_report.h"
 #include "nen_report_text.h"
@@ -139,7 +142,7 @@ static int add_write(struct pipeline_run *r, const struct nen_extract *x,
 
 /* One case: write, hold, or nothing. Returns 0 or -1 (err). */
 static int decide(struct pipeline_run *r, const struct nen_extract *x, struct nen_result *res,
-                  struct fhir_error *err)
+                  int own, struct fhir_error *err)
 {
     struct daemon *d = r->d;
     char key[2 * STORE_KEY_LEN], digest[65];
@@ -151,9 +154,12 @@ static int decide(struct pipeline_run *r, const struct nen_extract *x, struct ne
         return -1;
     }
     const char *status = NULL;
-    if (x->nsrc == 0) {
+    if (x->nsrc == 0 || own == 0) {
+        /* no input, or none of its own: a Specimen accessioned, its results
+         * not in yet, gets no report from the patient's Conditions alone */
         if (!have || strcmp(prev.status, "entered-in-error") == 0) {
-            LOG_INFO("case %s (%s): no inputs%s, nothing to write", r->job.key, x->case_value,
+            LOG_INFO("case %s (%s): no inputs%s%s, nothing to write", r->job.key, x->case_value,
+                     x->nsrc ? " of its own (only the patient's)" : "",
                      have ? " (its report is already withdrawn)" : "");
             return 0;
         }
@@ -229,9 +235,24 @@ static int withdraw_gone(void *ctx, const char *report_key, const struct store_r
     nen_extract_classify(x, res);
     LOG_INFO("case %s (%s): its specimen is no longer among the patient's resources",
              g->r->job.key, x->case_value);
-    g->rc = decide(g->r, x, res, g->err);
+    g->rc = decide(g->r, x, res, 0, g->err);
     free(x), free(res);
     return g->rc != 0;
+}
+
+/* Inputs that are case i's own: its Observations, or, for a patient with no
+ * tissue specimen (one case keyed by the patient), every input. */
+static int own_inputs(const struct nen_cases *plan, int i)
+{
+    int n = 0, patient_case = plan->c[i].specimen_ref[0] == '\0';
+    for (size_t k = 0; k < plan->n; k++) {
+        const char *t = fhir_resource_type(plan->r[k].res);
+        int input = strcmp(t, "Observation") == 0 || strcmp(t, "Condition") == 0;
+        if (input && (plan->r[k].case_idx == i ||
+                      (patient_case && plan->r[k].case_idx == NEN_CASES_PATIENT)))
+            n++;
+    }
+    return n;
 }
 
 void pipeline_compute(struct pipeline_run *r)
@@ -264,7 +285,7 @@ void pipeline_compute(struct pipeline_run *r)
         nen_cases_note_missing(xs, ncase);
     for (int i = 0; rc == 0 && i < ncase; i++) {
         nen_extract_classify(xs[i], res);
-        rc = decide(r, xs[i], res, &err);
+        rc = decide(r, xs[i], res, own_inputs(&plan, i), &err);
     }
     if (rc == 0) {
         struct gone_ctx g = {r, xs, ncase, &err, 0};
