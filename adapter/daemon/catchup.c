@@ -34,6 +34,7 @@
 #include "fhir_json.h"
 #include "fhir_primitive.h"
 #include "fhir_tree.h"
+#include "nen_extract.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -309,8 +310,11 @@ static void catchup_type_start(struct catchup_round *r)
         return;
     }
     snprintf(count, sizeof count, "%d", d->cfg->poll_count);
-    const char *const params[] = {"_lastUpdated", since, "_sort", "_lastUpdated", "_count", count};
-    char *url = fhir_client_url(d->client, catchup_types[r->type], params, 3, err, sizeof err);
+    /* nenfhir's own result Observations left out where the server can (I5) */
+    const char *const params[] = {"_lastUpdated", since, "_sort", "_lastUpdated", "_count", count,
+                                  "_tag:not", NEN_TAG_SYSTEM "|" NEN_TAG_CODE};
+    char *url = fhir_client_url(d->client, catchup_types[r->type], params,
+                                subscribe_tag_not(d) ? 4 : 3, err, sizeof err);
     if (!url) {
         LOG_ERROR("catch-up %s: %s", catchup_types[r->type], err);
         round_end(r, 0);

@@ -534,6 +534,7 @@ static void on_capabilities(void *ctx, const struct fhir_response *r)
     if (cs)
         fhir_get_string(fhir_member(cs, "software"), "name", &name);
     e->tag_not = subscribe_tag_not_supported(name);
+    e->d->subscribe.tag_not = e->tag_not;
     LOG_INFO("server software '%.100s': subscription criteria %s nenfhir's own writes "
              "(_tag:not)", name, e->tag_not ? "exclude" : "cannot exclude");
     json_object_put(cs);
@@ -558,6 +559,11 @@ void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok))
 void subscribe_not_needed(struct daemon *d)
 {
     d->subscribe.in_place = 1;
+}
+
+int subscribe_tag_not(const struct daemon *d)
+{
+    return d->subscribe.tag_not;
 }
 
 int subscribe_in_place(const struct daemon *d)

@@ -24,6 +24,8 @@ struct nen_codes;
 
 struct subscribe {
     int in_place;                  /* the Subscription is in place (or poll mode) */
+    int tag_not;                   /* the server evaluates _tag:not (its software, read at
+                                      the last subscribe_ensure; 0 in poll mode) */
 };
 
 /* Criteria "Type?code=SYS|C1,SYS|C2,...[&_tag:not=NEN_TAG_SYSTEM|NEN_TAG_CODE]"
@@ -55,5 +57,10 @@ void subscribe_not_needed(struct daemon *d);
 /* 1 once the Subscription is in place (or not needed): /healthz says "ok",
  * the catch-up timer runs rounds. */
 int subscribe_in_place(const struct daemon *d);
+
+/* 1 if searches may carry _tag:not=nenfhir's own tag (subscribe_tag_not_supported
+ * said so for the server's software at the last subscribe_ensure): catch-up
+ * queries use it to skip nenfhir's own result Observations. */
+int subscribe_tag_not(const struct daemon *d);
 
 #endif
