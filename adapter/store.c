@@ -97,6 +97,16 @@ enum store_stmt {
     ST_SEEDED_GET,
     ST_SEEDED_SET,
     ST_SEEDED_FORGET,
+    /* issue 14 (cases) */
+    ST_JOB_GET,
+    ST_REPORT_FIND,
+    ST_CASE_LIST,
+    ST_DEAD_PURGE,
+    ST_DEAD_PRUNE,
+    ST_SEEDED_PRUNE,
+    ST_MIRROR_PRUNE,
+    ST_SIZE_BYTES,
+    ST_DATA_VERSION,
     ST_COUNT
 };
 
@@ -204,6 +214,51 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_SEEDED_SET] = "INSERT INTO seeded(patient_key, seeded_ms) VALUES(?1, ?2)"
                       " ON CONFLICT(patient_key) DO UPDATE SET seeded_ms = excluded.seeded_ms",
     [ST_SEEDED_FORGET] = "DELETE FROM seeded WHERE patient_key = ?1",
+    /* issue 14 (cases) */
+    [ST_JOB_GET] = "SELECT " JOB_COLS " FROM job WHERE key = ?1",
+    /* ?1 a whole report key ("system|value") or only its value */
+    [ST_REPORT_FIND] = "SELECT report_key, digest, status, case_key, written_ms, writes"
+                       " FROM report WHERE report_key = ?1"
+                       " OR substr(report_key, -length(?1) - 1) = '|' || ?1"
+                       " ORDER BY report_key",
+    /* One row per report, plus one per job whose patient has no report yet.
+     * Columns: report_key ('' none), case_key, report status ('' none),
+     * written_ms (-1 none), writes, state (dead | held | pending | done),
+     * activity_ms (the later of the write and the job's last touch).
+     * ?1 state or NULL for all, ?2 activity since (ms). */
+    [ST_CASE_LIST] =
+        "SELECT * FROM ("
+        " SELECT r.report_key, r.case_key, r.status, r.written_ms, r.writes,"
+        "  CASE WHEN j.key IS NULL THEN 'done' WHEN j.dead THEN 'dead'"
+        "   WHEN j.held THEN 'held' ELSE 'pending' END AS state,"
+        "  max(r.written_ms, coalesce(j.touched_ms, 0)) AS activity_ms"
+        " FROM report r LEFT JOIN job j ON j.key = r.case_key"
+        " UNION ALL"
+        " SELECT '', j.key, '', -1, 0,"
+        "  CASE WHEN j.dead THEN 'dead' WHEN j.held THEN 'held' ELSE 'pending' END,"
+        "  j.touched_ms FROM job j"
+        " WHERE NOT EXISTS(SELECT 1 FROM report r WHERE r.case_key = j.key))"
+        " WHERE (?1 IS NULL OR state = ?1) AND activity_ms >= ?2"
+        " ORDER BY activity_ms, case_key, report_key",
+    /* ?1 key or NULL for all */
+    [ST_DEAD_PURGE] = "DELETE FROM job WHERE dead = 1 AND (?1 IS NULL OR key = ?1)",
+    /* ?1 cutoff: dead letters whose last input change is older (the job
+     * keeps no time of death) */
+    [ST_DEAD_PRUNE] = "DELETE FROM job WHERE dead = 1 AND touched_ms < ?1",
+    /* ?1 cutoff. A patient's mirror is pruned when it has no job (queued,
+     * held or dead) and none of its mirrored inputs changed since the cutoff;
+     * its seeded row goes first (a later change reads the patient in full) */
+    [ST_SEEDED_PRUNE] =
+        "DELETE FROM seeded WHERE patient_key IN (SELECT patient_key FROM mirror"
+        " GROUP BY patient_key HAVING max(stored_ms) < ?1)"
+        " AND NOT EXISTS(SELECT 1 FROM job WHERE job.key = seeded.patient_key)",
+    [ST_MIRROR_PRUNE] =
+        "DELETE FROM mirror WHERE patient_key IN (SELECT m.patient_key FROM mirror m"
+        " GROUP BY m.patient_key HAVING max(m.stored_ms) < ?1)"
+        " AND NOT EXISTS(SELECT 1 FROM job WHERE job.key = mirror.patient_key)",
+    [ST_SIZE_BYTES] = "SELECT p.page_count * s.page_size FROM pragma_page_count() p,"
+                      " pragma_page_size() s",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct store {
@@ -995,4 +1050,157 @@ int store_seeded_forget(struct store *s, const char *patient_key)
     if (store_bind_text(s, st, 1, patient_key ? patient_key : "") != 0)
         return -1;
     return store_run(s, st, "seeded forget");
+}
+
+/* ---- issue 14 (cases): the case browser, reprocessing, purge, retention ---- */
+
+/* issue 14 (cases) */
+int store_job_get(struct store *s, const char *key, struct store_job *out)
+{
+    sqlite3_stmt *st = s->st[ST_JOB_GET];
+    if (store_bind_text(s, st, 1, key ? key : "") != 0)
+        return -1;
+    int r = store_row(s, st, "job get");
+    if (r != 1)
+        return r;
+    store_read_job(st, out);
+    (void)sqlite3_reset(st);
+    return 1;
+}
+
+/* issue 14 (cases) */
+int store_report_find(struct store *s, const char *key,
+                      int (*fn)(void *ctx, const char *report_key, const struct store_report *r),
+                      void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_REPORT_FIND];
+    if (!key || !*key) {
+        snprintf(s->err, sizeof s->err, "report find: empty key");
+        return -1;
+    }
+    if (store_bind_text(s, st, 1, key) != 0)
+        return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rk = (const char *)sqlite3_column_text(st, 0); /* valid until the next step */
+        struct store_report r;
+        store_read_report(st, 1, &r);
+        n++;
+        if (fn && fn(ctx, rk ? rk : "", &r) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        n = store_fail(s, "report find");
+    (void)sqlite3_reset(st);
+    return n;
+}
+
+/* Column i as text, "" for NULL (valid until the next step). */
+static const char *store_col_str(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? v : "";
+}
+
+/* issue 14 (cases) */
+int store_case_list(struct store *s, const char *state, int64_t since_ms,
+                    int (*fn)(void *ctx, const struct store_case *c), void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_CASE_LIST];
+    if (store_bind_text(s, st, 1, state) != 0 || store_bind_int(s, st, 2, since_ms) != 0)
+        return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_case c = {store_col_str(st, 0), store_col_str(st, 1), store_col_str(st, 2),
+                               sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
+                               store_col_str(st, 5), sqlite3_column_int64(st, 6)};
+        n++;
+        if (fn && fn(ctx, &c) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        n = store_fail(s, "case list");
+    (void)sqlite3_reset(st);
+    return n;
+}
+
+/* issue 14 (cases) */
+int store_dead_purge(struct store *s, const char *key)
+{
+    sqlite3_stmt *st = s->st[ST_DEAD_PURGE];
+    if (store_bind_text(s, st, 1, key) != 0 || store_run(s, st, "dead purge") != 0)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+/* Run st with ?1 = cutoff; *count = rows changed. */
+static int store_prune_one(struct store *s, int st_i, int64_t cutoff, const char *what,
+                           long *count)
+{
+    sqlite3_stmt *st = s->st[st_i];
+    if (store_bind_int(s, st, 1, cutoff) != 0 || store_run(s, st, what) != 0)
+        return -1;
+    *count = sqlite3_changes(s->db);
+    return 0;
+}
+
+/* issue 14 (cases) */
+int store_prune(struct store *s, int64_t now_ms, const struct store_keep *keep,
+                struct store_pruned *out)
+{
+    struct store_pruned p = {0, 0, 0, 0};
+    int own = sqlite3_get_autocommit(s->db); /* not inside the caller's transaction */
+    if (own && store_begin(s) != 0)
+        return -1;
+    int rc = 0;
+    if (keep->seen_ms > 0) {
+        rc = store_seen_prune(s, now_ms, keep->seen_ms);
+        if (rc == 0)
+            p.seen = sqlite3_changes(s->db);
+    }
+    if (rc == 0 && keep->dead_ms > 0)
+        rc = store_prune_one(s, ST_DEAD_PRUNE, now_ms - keep->dead_ms, "dead prune", &p.dead);
+    if (rc == 0 && keep->mirror_ms > 0)
+        rc = store_prune_one(s, ST_SEEDED_PRUNE, now_ms - keep->mirror_ms, "seeded prune",
+                             &p.seeded);
+    if (rc == 0 && keep->mirror_ms > 0)
+        rc = store_prune_one(s, ST_MIRROR_PRUNE, now_ms - keep->mirror_ms, "mirror prune",
+                             &p.mirror);
+    if (own) {
+        if (rc == 0)
+            rc = store_commit(s);
+        else
+            store_rollback(s);
+    }
+    if (rc == 0 && out)
+        *out = p;
+    return rc;
+}
+
+/* One int64 from a one-row statement. */
+static int store_int_row(struct store *s, int st_i, const char *what, int64_t *v)
+{
+    sqlite3_stmt *st = s->st[st_i];
+    int r = store_row(s, st, what);
+    if (r != 1)
+        return r == 0 ? store_fail(s, what) : -1;
+    *v = sqlite3_column_int64(st, 0);
+    (void)sqlite3_reset(st);
+    return 0;
+}
+
+/* issue 14 (cases) */
+int store_size_bytes(struct store *s, int64_t *bytes)
+{
+    return store_int_row(s, ST_SIZE_BYTES, "size", bytes);
+}
+
+/* issue 14 (cases) */
+int store_data_version(struct store *s, int64_t *version)
+{
+    return store_int_row(s, ST_DATA_VERSION, "data_version", version);
 }

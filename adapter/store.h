@@ -207,4 +207,65 @@ int store_seeded_set(struct store *s, const char *patient_key, int64_t now_ms);
 /* Forget it (the next case of this patient reads it in full again). */
 int store_seeded_forget(struct store *s, const char *patient_key);
 
+/* --- issue 14 (cases): case browser, reprocessing, purge, retention --- */
+
+/* issue 14 (cases). The job of key (queued, held or dead): 1 found, 0 none,
+ * -1 error. */
+int store_job_get(struct store *s, const char *key, struct store_job *out);
+
+/* issue 14 (cases). Reports whose key is key ("system|value") or whose value
+ * is key (the accession alone; several systems may match): fn for each, in
+ * key order, the report key valid only during the call; stops when fn
+ * returns non-zero. Returns the count visited or -1. */
+int store_report_find(struct store *s, const char *key,
+                      int (*fn)(void *ctx, const char *report_key, const struct store_report *r),
+                      void *ctx);
+
+/* issue 14 (cases). One case as store_case_list sees it: a report (with
+ * its patient's job, if any), or a job whose patient has no report yet.
+ * Strings valid only during the callback. */
+struct store_case {
+    const char *report_key; /* "" : no report yet */
+    const char *case_key;   /* the patient ("Patient/1") */
+    const char *status;     /* the report's status, "" none */
+    int64_t written_ms;     /* -1 none */
+    int writes;
+    const char *state;      /* dead | held | pending (queued) | done (no job) */
+    int64_t activity_ms;    /* the later of the write and the job's last input change */
+};
+/* issue 14 (cases). Cases in state (NULL all) with activity_ms >= since_ms,
+ * oldest activity first: fn for each (stops when it returns non-zero).
+ * Returns the count visited or -1. */
+int store_case_list(struct store *s, const char *state, int64_t since_ms,
+                    int (*fn)(void *ctx, const struct store_case *c), void *ctx);
+
+/* issue 14 (cases). Delete dead letter key, or all (key NULL). Returns the
+ * number deleted or -1. */
+int store_dead_purge(struct store *s, const char *key);
+
+/* issue 14 (cases). Retention: how long each kind is kept (ms; 0 or less:
+ * forever). */
+struct store_keep {
+    int64_t seen_ms;    /* versions seen (I3 dedupe) */
+    int64_t dead_ms;    /* dead letters, counted from their last input change */
+    int64_t mirror_ms;  /* a patient's mirrored inputs, when the patient has no
+                           job and none of them changed for this long */
+};
+struct store_pruned {
+    long seen, dead, mirror, seeded; /* rows deleted */
+};
+/* issue 14 (cases). Prune by keep in one transaction (its own, or the
+ * caller's if one is open). A patient whose mirror goes loses its seeded
+ * mark too, so a later change reads it in full again. out may be NULL. */
+int store_prune(struct store *s, int64_t now_ms, const struct store_keep *keep,
+                struct store_pruned *out);
+
+/* issue 14 (cases). The database's size: page_count * page_size. */
+int store_size_bytes(struct store *s, int64_t *bytes);
+
+/* issue 14 (cases). PRAGMA data_version: changes when another connection
+ * (another process: the cli) commits; this connection's own commits leave
+ * it alone. */
+int store_data_version(struct store *s, int64_t *version);
+
 #endif

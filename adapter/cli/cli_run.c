@@ -56,7 +56,8 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_BAD = 2 };
 static const char *const cli_usages[] = {
     "usage: nenfhir run -c FILE [--debug]",
     "usage: nenfhir check-config FILE   (or -c FILE)",
-    "usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all]"};
+    "usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all | purge KEY... |"
+    " purge --all]"};
 enum { CLI_USAGE_RUN, CLI_USAGE_CHECK, CLI_USAGE_DEAD };
 
 static int cli_bad(int usage, const char *what, const char *arg)
@@ -171,24 +172,49 @@ static int print_dead(void *ctx, const struct store_job *j)
     return 0;
 }
 
-/* The dead-letter words: [list] | replay KEY | replay --all. Returns 0 with
- * *verb and *key (NULL for --all) set, or 2 (message printed). */
+/* The dead-letter words: [list] | replay KEY | replay --all | purge KEY...
+ * | purge --all (issue 14). Returns 0 with *verb and *key (NULL for --all)
+ * set, or 2 (message printed). */
 static int dead_words(const struct cli_opts *o, const char **verb, const char **key)
 {
     *verb = o->npos ? o->pos[0] : "list";
     *key = o->npos > 1 ? o->pos[1] : NULL;
-    int max = strcmp(*verb, "replay") == 0 && !o->all ? 2 : 1;
-    if (strcmp(*verb, "list") != 0 && strcmp(*verb, "replay") != 0)
+    int purge = strcmp(*verb, "purge") == 0;
+    int max = purge && !o->all ? o->npos : strcmp(*verb, "replay") == 0 && !o->all ? 2 : 1;
+    if (strcmp(*verb, "list") != 0 && strcmp(*verb, "replay") != 0 && !purge)
         return cli_bad(CLI_USAGE_DEAD, "unknown action", *verb);
     if (o->npos > max)
         return cli_bad(CLI_USAGE_DEAD, "unexpected argument", o->pos[max]);
-    if (o->all && strcmp(*verb, "replay") != 0)
-        return cli_bad(CLI_USAGE_DEAD, "--all goes with replay, not", *verb);
-    if (strcmp(*verb, "replay") == 0 && !o->all && !*key) {
-        fprintf(stderr, "nenfhir: replay needs KEY or --all\n%s\n", cli_usages[CLI_USAGE_DEAD]);
+    if (o->all && strcmp(*verb, "list") == 0)
+        return cli_bad(CLI_USAGE_DEAD, "--all goes with replay or purge, not", *verb);
+    if (strcmp(*verb, "list") != 0 && !o->all && !*key) {
+        fprintf(stderr, "nenfhir: %s needs KEY or --all\n%s\n", *verb,
+                cli_usages[CLI_USAGE_DEAD]);
         return 2;
     }
     return 0;
+}
+
+/* issue 14: delete the dead letters named in words 1.. (or all). Returns the
+ * count deleted or -1. */
+static int dead_purge(struct store *s, const struct cli_opts *o)
+{
+    if (o->all)
+        return store_dead_purge(s, NULL);
+    int total = 0;
+    if (store_begin(s) != 0)
+        return -1;
+    for (int i = 1; i < o->npos; i++) {
+        int n = store_dead_purge(s, o->pos[i]);
+        if (n < 0) {
+            store_rollback(s);
+            return -1;
+        }
+        if (n == 0)
+            fprintf(stderr, "nenfhir: no dead letter '%s'\n", o->pos[i]);
+        total += n;
+    }
+    return store_commit(s) == 0 ? total : -1;
 }
 
 int cli_dead_letter(int argc, char **argv)
@@ -221,10 +247,14 @@ int cli_dead_letter(int argc, char **argv)
         rc = store_dead_list(s, print_dead, NULL);
         if (rc >= 0)
             printf("dead letters: %d\n", rc);
+    } else if (strcmp(verb, "purge") == 0) {
+        rc = dead_purge(s, &o);
+        if (rc >= 0)
+            printf("purged: %d\n", rc);
     } else {
         rc = store_dead_replay(s, key, adapter_now_ms());
         if (rc >= 0)
-            printf("requeued: %d (a running daemon picks them up within a minute)\n", rc);
+            printf("requeued: %d (a running daemon picks them up within seconds)\n", rc);
     }
     if (rc < 0)
         fprintf(stderr, "nenfhir: store: %s\n", store_error(s));

@@ -2,8 +2,10 @@
  * main.c - the nenfhir command: dispatches to its subcommands. Today:
  * `explain` (classify one case from key=value inputs), `classify` (the
  * offline mode: FHIR resources of one case in, the report out), `run` (the
- * daemon), `check-config`, `dead-letter` and `version`.
+ * daemon), `check-config`, `dead-letter`, `case`, `reprocess`, `prune`
+ * (issue 14) and `version`.
  */
+#include "cli_case.h"
 #include "cli_classify.h"
 #include "cli_explain.h"
 #include "cli_run.h"
@@ -22,7 +24,13 @@ static void usage(FILE *f)
                "                          FHIR resources of one case -> report Bundle\n"
                "       nenfhir run -c FILE [--debug]     the daemon (README \"Configuration\")\n"
                "       nenfhir check-config FILE         check a configuration file\n"
-               "       nenfhir dead-letter -c FILE [list | replay KEY | replay --all]\n"
+               "       nenfhir dead-letter -c FILE [list | replay KEY | replay --all |\n"
+               "                               purge KEY... | purge --all]\n"
+               "       nenfhir case show ACCESSION|Patient/ID -c FILE [--json]\n"
+               "       nenfhir case list -c FILE [--status dead|pending|held|done]\n"
+               "                         [--since DATE] [--json]\n"
+               "       nenfhir reprocess -c FILE ACCESSION...|--since DATE|--all\n"
+               "       nenfhir prune -c FILE             apply the [store] keep_* ages now\n"
                "       nenfhir version\n"
                "Inputs and results: tests/vectors/README.md; rules: mappings/RULES.md\n");
 }
@@ -43,6 +51,12 @@ int main(int argc, char **argv)
         return cli_check_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "dead-letter") == 0)
         return cli_dead_letter(argc - 1, argv + 1);
+    if (strcmp(argv[1], "case") == 0)
+        return cli_case(argc - 1, argv + 1);
+    if (strcmp(argv[1], "reprocess") == 0)
+        return cli_reprocess(argc - 1, argv + 1);
+    if (strcmp(argv[1], "prune") == 0)
+        return cli_prune(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("nenfhir %s\n", NENFHIR_VERSION);
         return 0;

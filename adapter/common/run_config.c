@@ -44,7 +44,8 @@ enum run_kind {
     RK_BOOL,       /* yes/no, ... (int field) */
     RK_CHOICE_STR, /* one of choices, its canonical text stored */
     RK_CHOICE_INT, /* one of choices, its value stored (int field) */
-    RK_MODE        /* one of choices, stored in c->mode */
+    RK_MODE,       /* one of choices, stored in c->mode */
+    RK_AGE         /* seconds, optional suffix s, m, h or d (issue 14 retention) */
 };
 
 struct run_choice {
@@ -133,6 +134,10 @@ static const struct run_key run_keys[] = {
      .max = 86400000},
 
     {"store", "path", RK_PATH, RUN_FIELD(store_path), .flags = RUN_NONEMPTY},
+    {"store", "keep_seen", RK_AGE, RUN_FIELD(store_keep_seen_s), .min = 0, .max = 315360000},
+    {"store", "keep_dead", RK_AGE, RUN_FIELD(store_keep_dead_s), .min = 0, .max = 315360000},
+    {"store", "keep_mirror", RK_AGE, RUN_FIELD(store_keep_mirror_s), .min = 0,
+     .max = 315360000},
 
     {"report", "performer", RK_STR, RUN_FIELD(performer_ref)},
     {"report", "performer_display", RK_STR, RUN_FIELD(performer_display), .flags = RUN_HASH_OK},
@@ -237,6 +242,9 @@ void run_config_defaults(struct run_config *c)
     c->work_preliminary_after_ms = 120000;
     c->work_retry_after_max_ms = 300000;
     snprintf(c->store_path, sizeof c->store_path, "nenfhir.db");
+    c->store_keep_seen_s = 7 * 86400;
+    c->store_keep_dead_s = 90 * 86400;
+    c->store_keep_mirror_s = 365 * 86400;
     c->log_verbose = 0;
 }
 
@@ -319,6 +327,29 @@ static int run_set_ms(struct run_parse *p, int line, const struct run_key *k, co
                         "%s.%s: '%s' is not a duration (milliseconds, e.g. 2000, 2000ms or 2s)",
                         k->section, k->name, value);
     if (run_range(p, line, k, value, v, " ms") != 0)
+        return -1;
+    *(int *)(void *)run_field(p->c, k) = (int)v;
+    return 0;
+}
+
+/* issue 14 (retention): an age in seconds, suffix s, m, h or d. */
+static int run_set_age(struct run_parse *p, int line, const struct run_key *k, const char *value)
+{
+    long long v;
+    const char *end;
+    int ok = run_digits(value, &v, &end) >= 0;
+    if (ok && strcmp(end, "m") == 0)
+        v = run_scale(v, 60);
+    else if (ok && strcmp(end, "h") == 0)
+        v = run_scale(v, 3600);
+    else if (ok && strcmp(end, "d") == 0)
+        v = run_scale(v, 86400);
+    else if (ok && *end != '\0' && strcmp(end, "s") != 0)
+        ok = 0;
+    if (!ok)
+        return run_fail(p, line, "%s.%s: '%s' is not an age (seconds, e.g. 3600, 90m, 12h or 7d)",
+                        k->section, k->name, value);
+    if (run_range(p, line, k, value, v, " s") != 0)
         return -1;
     *(int *)(void *)run_field(p->c, k) = (int)v;
     return 0;
@@ -451,6 +482,8 @@ static int run_set(struct run_parse *p, int line, const struct run_key *k, const
         return run_set_ms(p, line, k, value);
     case RK_SIZE:
         return run_set_size(p, line, k, value);
+    case RK_AGE:
+        return run_set_age(p, line, k, value);
     case RK_BOOL:
         return run_set_bool(p, line, k, value);
     case RK_CHOICE_STR:

@@ -96,6 +96,11 @@ struct run_config {
 
     /* [store] */
     char store_path[RUN_PATH_LEN];      /* SQLite database; default nenfhir.db */
+    /* issue 14 (retention): ages in seconds, 0 = keep forever */
+    int store_keep_seen_s;              /* versions seen (dedupe); default 7d */
+    int store_keep_dead_s;              /* dead letters; default 90d */
+    int store_keep_mirror_s;            /* mirrored inputs of a patient with no job and
+                                           no change for this long; default 365d */
 
     /* [report] */
     char performer_ref[256];            /* e.g. Organization/pathology; "" = none */

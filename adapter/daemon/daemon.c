@@ -7,6 +7,14 @@
  * let cases in flight finish (at most 30 s), exit. SIGHUP: catch up now.
  * Owns what struct daemon calls the context and the daemon's own events;
  * the modules own their states (daemon.h).
+ *
+ * Issue 14: one instance per store (an exclusive flock on "<store>.lock",
+ * the pid written in it, held for the daemon's life: a second `run` on the
+ * same database refuses and names the first's pid); an upkeep tick every
+ * second that notices work requeued by the cli (`reprocess`, `dead-letter
+ * replay`: PRAGMA data_version changes when another connection commits, so
+ * the work timer is kicked at once) and prunes the store by its keep_* ages
+ * once an hour (and at start).
  */
 #include "adapter_files.h"
 #include "daemon.h"
@@ -14,11 +22,14 @@
 #include "listener.h"
 #include "loop_curl.h"
 
+#include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -170,17 +181,121 @@ static void daemon_close(struct daemon *d)
     store_close(d->store);
 }
 
+/* ---- issue 14 (cases): the instance lock and the upkeep tick ---- */
+
+/* Take the instance lock of the store at db_path: "<db>.lock", flock'ed
+ * exclusively, our pid written in it. Returns the open fd (held until the
+ * process closes it), or -1 with err saying why (another instance: its
+ * pid). */
+static int daemon_lock(const char *db_path, char *err, size_t errlen)
+{
+    char path[4200];
+    if ((size_t)snprintf(path, sizeof path, "%s.lock", db_path) >= sizeof path) {
+        snprintf(err, errlen, "store path too long for its lock file");
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = e == EWOULDBLOCK ? pread(fd, pid, sizeof pid - 1, 0) : -1;
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen,
+                     "another nenfhir (pid %s) is already running on the store %s (lock file "
+                     "%s); stop it first: one instance per store",
+                     pid[0] ? pid : "unknown", db_path, path);
+        else
+            snprintf(err, errlen, "%s: lock: %s", path, strerror(e));
+        close(fd);
+        return -1;
+    }
+    char line[32];
+    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "%s: cannot write the pid: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The upkeep tick's state (daemon_run's stack). */
+struct daemon_upkeep {
+    struct daemon *d;
+    struct event *tick;     /* every second */
+    int64_t data_version;   /* last seen PRAGMA data_version */
+    int64_t prune_at_ms;    /* next retention run */
+};
+
+#define DAEMON_PRUNE_EVERY_MS 3600000
+
+static void daemon_prune(struct daemon *d)
+{
+    const struct run_config *c = d->cfg;
+    struct store_keep keep = {(int64_t)c->store_keep_seen_s * 1000,
+                              (int64_t)c->store_keep_dead_s * 1000,
+                              (int64_t)c->store_keep_mirror_s * 1000};
+    struct store_pruned p;
+    if (store_prune(d->store, adapter_now_ms(), &keep, &p) != 0) {
+        LOG_WARN("retention: pruning the store failed: %s", store_error(d->store));
+        return;
+    }
+    if (p.seen || p.dead || p.mirror || p.seeded)
+        LOG_INFO("retention: pruned %ld seen version(s), %ld dead letter(s), %ld mirrored "
+                 "input(s), %ld seeded patient(s)", p.seen, p.dead, p.mirror, p.seeded);
+}
+
+static void on_upkeep(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon_upkeep *u = arg;
+    struct daemon *d = u->d;
+    (void)fd;
+    (void)what;
+    if (d->draining)
+        return;
+    int64_t v;
+    if (store_data_version(d->store, &v) == 0 && v != u->data_version) {
+        u->data_version = v; /* another process (the cli) committed: maybe work is due */
+        LOG_DEBUG("the store was changed by another process: looking for due work");
+        daemon_kick(d, 0);
+    }
+    int64_t now = adapter_now_ms();
+    if (now >= u->prune_at_ms) {
+        u->prune_at_ms = now + DAEMON_PRUNE_EVERY_MS;
+        daemon_prune(d);
+    }
+}
+
 int daemon_run(struct run_config *c)
 {
     struct daemon d = {0};
     char err[1024] = "";
     d.cfg = c;
     signal(SIGPIPE, SIG_IGN);
-    if (daemon_open(&d, err, sizeof err) != 0) {
+    int lock_fd = daemon_lock(c->store_path, err, sizeof err); /* issue 14: one instance */
+    if (lock_fd < 0) {
         LOG_ERROR("%s", err);
-        daemon_close(&d);
         return 1;
     }
+    struct daemon_upkeep up = {&d, NULL, 0, 0};
+    if (daemon_open(&d, err, sizeof err) != 0 ||
+        !(up.tick = event_new(d.base, -1, EV_PERSIST, on_upkeep, &up)) ||
+        store_data_version(d.store, &up.data_version) != 0) {
+        LOG_ERROR("%s", err[0] ? err : up.tick ? store_error(d.store) : "out of memory");
+        if (up.tick)
+            event_free(up.tick);
+        daemon_close(&d);
+        close(lock_fd);
+        return 1;
+    }
+    struct timeval second = {1, 0};
+    evtimer_add(up.tick, &second);
     int port = d.listener ? listener_port(d.listener) : 0;
     LOG_INFO("nenfhir %s started: server %s, mode %s, store %s", NENFHIR_VERSION_STR,
              c->server_base, run_mode_name(c->mode), c->store_path);
@@ -202,6 +317,8 @@ int daemon_run(struct run_config *c)
     store_counts(d.store, &queued, &dead, &resolving);
     LOG_INFO("stopped: %lu report(s) written, %d job(s) queued, %d dead letter(s)",
              pipeline_stats(&d)->reports_written, queued, dead);
+    event_free(up.tick);
     daemon_close(&d);
+    close(lock_fd); /* releases the instance lock */
     return d.exit_code;
 }
