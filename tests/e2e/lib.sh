@@ -313,3 +313,19 @@ e2e_hapi_assert_accepted() {
 e2e_hapi_notifications() {
     grep -c "notification $1 " "$E2E_DIR/daemon.log" || true
 }
+
+# e2e_hapi_examples NAME...: copies examples/fhir/NAME.json and .expected
+# into $E2E_DIR/examples for HAPI's validator and prints the copies' paths.
+# One repair: pancreas-liver-mets writes the mitotic count's unit as
+# "/10.HPF", which is not UCUM ("HPF" is no unit; UCUM's is "[HPF]") and
+# HAPI's validator refuses the Observation (HTTP 422); the copy says
+# "/10.[HPF]", which nenfhir reads the same.
+e2e_hapi_examples() {
+    mkdir -p "$E2E_DIR/examples"
+    local n
+    for n in "$@"; do
+        sed 's#"/10\.HPF"#"/10.[HPF]"#g' "$E2E_ROOT/examples/fhir/$n.json" >"$E2E_DIR/examples/$n.json"
+        cp "$E2E_ROOT/examples/fhir/$n.expected" "$E2E_DIR/examples/$n.expected"
+        echo "$E2E_DIR/examples/$n.json"
+    done
+}
