@@ -1204,3 +1204,100 @@ int store_data_version(struct store *s, int64_t *version)
 {
     return store_int_row(s, ST_DATA_VERSION, "data_version", version);
 }
+
+/* ---- issue 14 (status): the status page's and /metrics' reads ---- */
+
+/* issue 14 (status): prepare sql (one-off: these run per page view), or -1. */
+static int store_status_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
+                                const char *what)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return store_fail(s, what);
+    }
+    return 0;
+}
+
+/* issue 14 (status) */
+int store_job_oldest_ms(struct store *s, int64_t *first_ms)
+{
+    sqlite3_stmt *st;
+    if (store_status_prepare(s, "SELECT min(first_ms) FROM job WHERE dead = 0", &st,
+                             "oldest job") != 0)
+        return -1;
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *first_ms = sqlite3_column_int64(st, 0);
+        found = 1;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        found = store_fail(s, "oldest job");
+    (void)sqlite3_finalize(st);
+    return found;
+}
+
+/* issue 14 (status): fn for each row (report_key, case_key, digest, status,
+ * written_ms, writes) of st; returns the count visited or -1. */
+static int store_status_reports(struct store *s, sqlite3_stmt *st,
+                                int (*fn)(void *ctx, const char *report_key,
+                                          const struct store_report *r),
+                                void *ctx, const char *what)
+{
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report r;
+        memset(&r, 0, sizeof r);
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        const char *ck = (const char *)sqlite3_column_text(st, 1);
+        const char *dg = (const char *)sqlite3_column_text(st, 2);
+        const char *stt = (const char *)sqlite3_column_text(st, 3);
+        snprintf(r.case_key, sizeof r.case_key, "%s", ck ? ck : "");
+        snprintf(r.digest, sizeof r.digest, "%s", dg ? dg : "");
+        snprintf(r.status, sizeof r.status, "%s", stt ? stt : "");
+        r.written_ms = sqlite3_column_int64(st, 4);
+        r.writes = sqlite3_column_int(st, 5);
+        n++;
+        if (fn(ctx, key ? key : "", &r) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        n = store_fail(s, what);
+    (void)sqlite3_finalize(st);
+    return n;
+}
+
+/* issue 14 (status) */
+int store_report_latest(struct store *s, int max,
+                        int (*fn)(void *ctx, const char *report_key, const struct store_report *r),
+                        void *ctx)
+{
+    sqlite3_stmt *st;
+    if (store_status_prepare(s, "SELECT report_key, case_key, digest, status, written_ms, writes"
+                             " FROM report ORDER BY written_ms DESC, report_key LIMIT ?1",
+                             &st, "latest reports") != 0)
+        return -1;
+    if (sqlite3_bind_int(st, 1, max) != SQLITE_OK) {
+        (void)sqlite3_finalize(st);
+        return store_fail(s, "latest reports");
+    }
+    return store_status_reports(s, st, fn, ctx, "latest reports");
+}
+
+/* issue 14 (status) */
+int store_report_of_accession(struct store *s, const char *accession,
+                              int (*fn)(void *ctx, const char *report_key,
+                                        const struct store_report *r),
+                              void *ctx)
+{
+    sqlite3_stmt *st;
+    if (store_status_prepare(s, "SELECT report_key, case_key, digest, status, written_ms, writes"
+                             " FROM report WHERE report_key = ?1 OR"
+                             " substr(report_key, length(report_key) - length(?1)) = '|' || ?1"
+                             " ORDER BY report_key", &st, "reports of an accession") != 0)
+        return -1;
+    if (sqlite3_bind_text(st, 1, accession, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        (void)sqlite3_finalize(st);
+        return store_fail(s, "reports of an accession");
+    }
+    return store_status_reports(s, st, fn, ctx, "reports of an accession");
+}

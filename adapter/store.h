@@ -268,4 +268,22 @@ int store_size_bytes(struct store *s, int64_t *bytes);
  * it alone. */
 int store_data_version(struct store *s, int64_t *version);
 
+/* --- issue 14 (status): reads for the status page and /metrics --- */
+
+/* issue 14 (status). The first input time (first_ms) of the oldest queued
+ * (not dead) job: 1 with *first_ms set, 0 queue empty, -1 error. */
+int store_job_oldest_ms(struct store *s, int64_t *first_ms);
+/* issue 14 (status). The max reports written last, newest first: fn for
+ * each (report key valid during the call; stops when fn returns non-zero).
+ * Returns the count visited or -1. */
+int store_report_latest(struct store *s, int max,
+                        int (*fn)(void *ctx, const char *report_key, const struct store_report *r),
+                        void *ctx);
+/* issue 14 (status). The reports whose key is accession or ends in
+ * "|accession" (any identifier system), like store_report_latest. */
+int store_report_of_accession(struct store *s, const char *accession,
+                              int (*fn)(void *ctx, const char *report_key,
+                                        const struct store_report *r),
+                              void *ctx);
+
 #endif

@@ -39,6 +39,8 @@ struct fhir_client {
     fhir_client_sock_fn sock_fn;
     fhir_client_timer_fn timer_fn;
     void *loop_ctx;
+    fhir_client_observe_fn observe_fn; /* issue 14 (metrics): see every finished request */
+    void *observe_ctx;
 };
 
 struct fhir_req {
@@ -513,6 +515,8 @@ static long req_retry_after(struct fhir_req *q)
     return v > FHIR_CLIENT_RETRY_AFTER_MAX ? FHIR_CLIENT_RETRY_AFTER_MAX : (long)v;
 }
 
+static void client_observe(struct fhir_req *q);
+
 static void req_finish(struct fhir_req *q, CURLcode rc, const char *why)
 {
     struct fhir_client *c = q->c;
@@ -540,6 +544,8 @@ static void req_finish(struct fhir_req *q, CURLcode rc, const char *why)
     }
     q->r.body = q->resp ? q->resp : (char *)"";
     q->r.len = q->resp_len;
+    if (c->observe_fn)
+        client_observe(q);
     q->cb(q->ctx, &q->r);
     req_free(q);
 }
@@ -811,4 +817,30 @@ void fhir_client_free(struct fhir_client *c)
     free(c->auth_header);
     free(c->user_agent);
     free(c);
+}
+
+/* ---- issue 14 (metrics): the observer of finished requests ---- */
+
+/* Tell the observer about q (finished, its response set): method and URL
+ * as curl sent them, the status, the total time. */
+static void client_observe(struct fhir_req *q)
+{
+    struct fhir_client *c = q->c;
+    char *method = NULL, *url = NULL;
+    curl_off_t us = 0;
+    if (curl_easy_getinfo(q->easy, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK)
+        method = NULL;
+    if (curl_easy_getinfo(q->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK)
+        url = NULL;
+    if (curl_easy_getinfo(q->easy, CURLINFO_TOTAL_TIME_T, &us) != CURLE_OK)
+        us = 0;
+    struct fhir_client_event ev = {method ? method : "", url ? url : "", q->r.status,
+                                   q->r.error ? q->r.error : "", (double)us / 1e6, q->ctx};
+    c->observe_fn(c->observe_ctx, &ev);
+}
+
+void fhir_client_set_observer(struct fhir_client *c, fhir_client_observe_fn fn, void *ctx)
+{
+    c->observe_fn = fn;
+    c->observe_ctx = ctx;
 }

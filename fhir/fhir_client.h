@@ -132,4 +132,20 @@ int fhir_client_pending(const struct fhir_client *c);
 /* The base URL the client was made with. */
 const char *fhir_client_base(const struct fhir_client *c);
 
+/* issue 14 (metrics): one finished request, as an observer sees it; every
+ * string borrowed for the call. */
+struct fhir_client_event {
+    const char *method;       /* as sent ("GET", "POST" ...; "" unknown) */
+    const char *url;          /* the absolute URL as sent ("" unknown) */
+    long status;              /* HTTP status; 0 no response (transport error, cancelled) */
+    const char *error;        /* transport error text, "" with a status */
+    double seconds;           /* total time of the transfer */
+    void *req_ctx;            /* the ctx the request was started with (read only) */
+};
+typedef void (*fhir_client_observe_fn)(void *ctx, const struct fhir_client_event *ev);
+/* issue 14 (metrics): fn(ctx, ev) is called for every finished request just
+ * before its callback (counters, last contact, latency); fn must not start
+ * or cancel requests. NULL fn: none. */
+void fhir_client_set_observer(struct fhir_client *c, fhir_client_observe_fn fn, void *ctx);
+
 #endif

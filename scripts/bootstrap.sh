@@ -9,6 +9,7 @@ packages=(
     libcunit1-dev libevent-dev libsqlite3-dev
     valgrind clang libclang-rt-14-dev
     curl openssl ca-certificates   # programs the scripts call (e2e probes, dev certificates)
+    chromium                       # headless: the status page test (e2e_I14_health_status)
 )
 
 missing=()

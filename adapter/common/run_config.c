@@ -104,6 +104,8 @@ static const struct run_key run_keys[] = {
     {"listen", "path", RK_STR, RUN_FIELD(listen_path), .flags = RUN_NONEMPTY},
     {"listen", "max_body", RK_SIZE, RUN_FIELD(listen_max_body), .min = 1024,
      .max = 1024LL * 1024 * 1024},
+    {"listen", "health_max_silence", RK_INT, RUN_FIELD(listen_health_max_silence_s), .min = 1,
+     .max = 604800},
 
     {"subscription", "mode", RK_MODE, RUN_FIELD(mode), .choices = run_modes},
     {"subscription", "endpoint", RK_STR, RUN_FIELD(endpoint), .flags = RUN_NONEMPTY},
@@ -222,6 +224,7 @@ void run_config_defaults(struct run_config *c)
     c->listen_port = 8443;
     snprintf(c->listen_path, sizeof c->listen_path, "/notify");
     c->listen_max_body = 16u * 1024 * 1024;
+    c->listen_health_max_silence_s = 600;
     c->mode = RUN_MODE_RESTHOOK;
     snprintf(c->payload, sizeof c->payload, "full-resource");
     snprintf(c->content_type, sizeof c->content_type, "application/fhir+json");

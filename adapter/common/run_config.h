@@ -56,6 +56,8 @@ struct run_config {
     int listen_plain_http;              /* default 0; allowed only on a loopback address */
     char listen_path[128];              /* default "/notify" */
     size_t listen_max_body;             /* default 16 MiB */
+    int listen_health_max_silence_s;    /* /healthz: the last successful contact with the
+                                           server at most this old (s); default 600 */
 
     /* [subscription] */
     enum run_mode mode;                 /* rest-hook | backport | poll; default rest-hook */

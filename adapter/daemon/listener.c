@@ -10,11 +10,21 @@
  * bufferevent only after the bufferevent callback, so the option is set
  * when the TLS handshake starts (SSL info callback, fd from SSL_get_fd);
  * plain HTTP (loopback tests) sets it when a request arrives.
+ * Issue 14: /healthz checks the store (a meta write at most every
+ * HEALTH_STORE_EVERY_MS), the Subscription and the last successful contact
+ * with the server (counted by an observer of the FHIR client, which also
+ * feeds the request metrics and the case latency); /readyz; /metrics built
+ * by metrics.c; /status pages by status_page.c; failed TLS handshakes
+ * (refused client certificates) and refused secrets are counted and logged
+ * with the peer address.
  */
 #include "listener.h"
 
 #include "daemon.h"
+#include "daemon_run.h"
 #include "fhir_notify.h"
+#include "metrics.h"
+#include "status_page.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -31,15 +41,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct listener {
     struct daemon *d;
     struct evhttp *http;
     SSL_CTX *ssl;
     int port;
-    unsigned long notifications;   /* accepted and stored */
-    unsigned long refused;         /* wrong secret / bad request */
+    struct metrics m;              /* notifications, FHIR requests, TLS, latency */
+    int64_t started_ms;
+    int64_t store_checked_ms;      /* last write check of the store (0 never) */
+    int store_ok;                  /* its outcome */
+    char store_why[300];           /* why it failed */
 };
+
+/* /healthz writes to the store at most this often (a meta key). */
+#define HEALTH_STORE_EVERY_MS 5000
+/* ... and after a failed check at most this often. */
+#define HEALTH_STORE_RETRY_MS 1000
 
 /* TCP_NODELAY on fd; a failure is logged (the connection still works, slower). */
 static void set_nodelay(evutil_socket_t fd)
@@ -54,14 +73,62 @@ static void set_nodelay(evutil_socket_t fd)
                  evutil_socket_error_to_string(evutil_socket_geterror(fd)));
 }
 
+/* "a.b.c.d:port" of the peer of fd into out ("unknown" if none). */
+static void peer_of_fd(int fd, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "";
+    snprintf(out, len, "unknown");
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof host))
+            snprintf(out, len, "%s:%d", host, ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host))
+            snprintf(out, len, "[%s]:%d", host, ntohs(a->sin6_port));
+    }
+}
+
+/* A fatal alert nenfhir sends ends the handshake: counted, and logged with
+ * the peer's address; a certificate alert (or a handshake failure with no
+ * client certificate while one is required) is a refused client certificate. */
+static void tls_refused(const SSL *ssl, int alert)
+{
+    struct listener *l = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (!l)
+        return;
+    char peer[80];
+    peer_of_fd(SSL_get_fd(ssl), peer, sizeof peer);
+    int cert = (alert >= SSL_AD_BAD_CERTIFICATE && alert <= SSL_AD_UNKNOWN_CA) ||
+               alert == SSL_AD_ACCESS_DENIED || alert == 116 /* certificate_required */ ||
+               (alert == SSL_AD_HANDSHAKE_FAILURE && l->d->cfg->listen_client_ca[0] &&
+                !SSL_get0_peer_certificate(ssl));
+    l->m.tls_failures++;
+    if (cert) {
+        l->m.tls_client_cert_refused++;
+        long v = SSL_get_verify_result(ssl);
+        LOG_WARN("listen: refused the client certificate of %s: %s (%s)", peer,
+                 SSL_alert_desc_string_long(alert),
+                 v != X509_V_OK ? X509_verify_cert_error_string(v) : "no certificate");
+    } else {
+        LOG_WARN("listen: TLS handshake with %s failed: %s", peer,
+                 SSL_alert_desc_string_long(alert));
+    }
+}
+
 /* SSL info callback: at the start of the server handshake (once per
  * accepted connection; the socket is attached by then), TCP_NODELAY. A
  * TLS 1.3 key update starts a handshake again: setting it twice is harmless. */
 static void on_tls_info(const SSL *ssl, int where, int ret)
 {
-    (void)ret;
     if ((where & SSL_CB_HANDSHAKE_START) && SSL_is_server(ssl))
         set_nodelay(SSL_get_fd(ssl));
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE) && (ret >> 8) == SSL3_AL_FATAL)
+        tls_refused(ssl, ret & 0xff);
 }
 
 static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
@@ -155,46 +222,191 @@ static void reply_text(struct evhttp_request *req, int status, const char *ctype
     evbuffer_free(b);
 }
 
+/* Health (issue 14 item 2), filled into h: the store takes a write (at
+ * most every HEALTH_STORE_EVERY_MS), the Subscription is in place, and the
+ * server answered successfully within listen.health_max_silence (counted
+ * from the start while nothing was asked yet). Readiness: the first request
+ * to the server (the Subscription's) has ended, and not draining. */
+static void health(struct listener *l, struct status_health *h)
+{
+    struct daemon *d = l->d;
+    int64_t now = adapter_now_ms();
+    memset(h, 0, sizeof *h);
+    /* the store */
+    int64_t every = l->store_ok ? HEALTH_STORE_EVERY_MS : HEALTH_STORE_RETRY_MS;
+    if (!l->store_checked_ms || now - l->store_checked_ms >= every) {
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)now);
+        l->store_checked_ms = now;
+        l->store_ok = store_meta_set(d->store, "health_checked_ms", v) == 0;
+        if (!l->store_ok) {
+            snprintf(l->store_why, sizeof l->store_why, "the store takes no write: %.250s",
+                     store_error(d->store));
+            LOG_WARN("healthz: %s", l->store_why);
+        }
+    }
+    h->check[0].name = "store";
+    h->check[0].ok = l->store_ok;
+    if (!l->store_ok)
+        snprintf(h->check[0].why, sizeof h->check[0].why, "%s", l->store_why);
+    /* the Subscription */
+    h->check[1].name = "subscription";
+    h->check[1].ok = subscribe_in_place(d);
+    if (!h->check[1].ok)
+        snprintf(h->check[1].why, sizeof h->check[1].why,
+                 "the Subscription is not in place yet (being created or retried)");
+    /* the server */
+    int64_t max_ms = (int64_t)d->cfg->listen_health_max_silence_s * 1000;
+    int64_t since = l->m.last_ok_ms ? l->m.last_ok_ms : l->started_ms;
+    h->check[2].name = "server";
+    h->check[2].ok = now - since <= max_ms;
+    if (!h->check[2].ok) {
+        if (l->m.last_ok_ms)
+            snprintf(h->check[2].why, sizeof h->check[2].why,
+                     "no successful answer from the FHIR server for %lld s (limit "
+                     "listen.health_max_silence = %d s)%s%.250s",
+                     (long long)((now - since) / 1000), d->cfg->listen_health_max_silence_s,
+                     l->m.last_fail_ms ? "; last failure: " : "", l->m.last_fail);
+        else
+            snprintf(h->check[2].why, sizeof h->check[2].why,
+                     "no successful answer from the FHIR server since the start %lld s ago "
+                     "(limit listen.health_max_silence = %d s)%s%.250s",
+                     (long long)((now - since) / 1000), d->cfg->listen_health_max_silence_s,
+                     l->m.last_fail_ms ? "; last failure: " : "", l->m.last_fail);
+    }
+    h->healthy = h->check[0].ok && h->check[1].ok && h->check[2].ok;
+    h->ready = !d->draining && (subscribe_in_place(d) || l->m.requests_done > 0);
+}
+
+/* /healthz: 200 "ok", or 503 with JSON naming each failing check. */
+static void reply_healthz(struct listener *l, struct evhttp_request *req)
+{
+    struct status_health h;
+    health(l, &h);
+    if (h.healthy) {
+        reply_text(req, 200, "text/plain", "ok\n");
+        return;
+    }
+    json_object *o = json_object_new_object(), *failing = json_object_new_object();
+    if (!o || !failing) {
+        json_object_put(o);
+        json_object_put(failing);
+        evhttp_send_error(req, 503, NULL);
+        return;
+    }
+    json_object_object_add(o, "status", json_object_new_string("failing"));
+    for (int i = 0; i < STATUS_NCHECK; i++)
+        if (!h.check[i].ok)
+            json_object_object_add(failing, h.check[i].name,
+                                   json_object_new_string(h.check[i].why));
+    json_object_object_add(o, "failing", failing);
+    reply_text(req, 503, "application/json",
+               json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+}
+
+/* /readyz: 200 once started (the first request to the server ended), 503
+ * before and while draining. */
+static void reply_readyz(struct listener *l, struct evhttp_request *req)
+{
+    struct daemon *d = l->d;
+    if (d->draining)
+        reply_text(req, 503, "text/plain", "draining\n");
+    else if (subscribe_in_place(d) || l->m.requests_done > 0)
+        reply_text(req, 200, "text/plain", "ready\n");
+    else
+        reply_text(req, 503, "text/plain", "starting\n");
+}
+
 static void reply_metrics(struct listener *l, struct evhttp_request *req)
 {
     struct daemon *d = l->d;
     const struct pipeline_stats *ps = pipeline_stats(d);
-    int queued = 0, dead = 0, resolving = 0;
-    long cases = 0, writes = 0, mirrored = 0;
-    store_counts(d->store, &queued, &dead, &resolving);
-    store_report_stats(d->store, &cases, &writes);
-    store_mirror_count(d->store, &mirrored);
-    char text[4096];
-    snprintf(text, sizeof text,
-             "# TYPE nenfhir_notifications_total counter\nnenfhir_notifications_total %lu\n"
-             "# TYPE nenfhir_notifications_refused_total counter\n"
-             "nenfhir_notifications_refused_total %lu\n"
-             "# TYPE nenfhir_reports_written_total counter\nnenfhir_reports_written_total %lu\n"
-             "# TYPE nenfhir_reports_unchanged_total counter\nnenfhir_reports_unchanged_total %lu\n"
-             "# TYPE nenfhir_write_retries_total counter\nnenfhir_write_retries_total %lu\n"
-             "# TYPE nenfhir_dead_letters_total counter\nnenfhir_dead_letters_total %lu\n"
-             "# TYPE nenfhir_catchups_total counter\nnenfhir_catchups_total %lu\n"
-             "# TYPE nenfhir_queue_jobs gauge\nnenfhir_queue_jobs %d\n"
-             "# TYPE nenfhir_queue_dead gauge\nnenfhir_queue_dead %d\n"
-             "# TYPE nenfhir_queue_resolving gauge\nnenfhir_queue_resolving %d\n"
-             "# TYPE nenfhir_cases_in_flight gauge\nnenfhir_cases_in_flight %d\n"
-             "# HELP nenfhir_cases_held_total Case computations held for missing inputs "
-             "(written preliminary after work.preliminary_after)\n"
-             "# TYPE nenfhir_cases_held_total counter\nnenfhir_cases_held_total %lu\n"
-             "# HELP nenfhir_inputs_not_kept_total Observations whose code is no input: not "
-             "kept, no case queued\n"
-             "# TYPE nenfhir_inputs_not_kept_total counter\nnenfhir_inputs_not_kept_total %lu\n"
-             "# HELP nenfhir_mirror_resources Input resources kept in the store\n"
-             "# TYPE nenfhir_mirror_resources gauge\nnenfhir_mirror_resources %ld\n"
-             "# HELP nenfhir_report_cases Cases (specimen accessions) with a report in the store\n"
-             "# TYPE nenfhir_report_cases gauge\nnenfhir_report_cases %ld\n"
-             "# HELP nenfhir_report_writes Report transactions recorded for those cases, all "
-             "time (writes per case = this / nenfhir_report_cases)\n"
-             "# TYPE nenfhir_report_writes gauge\nnenfhir_report_writes %ld\n",
-             l->notifications, l->refused, ps->reports_written, ps->unchanged, ps->retries,
-             ps->dead, catchup_rounds(d), queued, dead, resolving, pipeline_running(d),
-             ps->held, intake_not_kept(d), mirrored, cases, writes);
+    struct status_health h;
+    health(l, &h);
+    struct metrics_gauges g;
+    memset(&g, 0, sizeof g);
+    g.version = NENFHIR_VERSION_STR;
+    g.reports_written = ps->reports_written;
+    g.unchanged = ps->unchanged;
+    g.retries = ps->retries;
+    g.dead_total = ps->dead;
+    g.held = ps->held;
+    g.catchups = catchup_rounds(d);
+    g.not_kept = intake_not_kept(d);
+    g.in_flight = pipeline_running(d);
+    g.healthy = h.healthy;
+    g.ready = h.ready;
+    int64_t now = adapter_now_ms(), oldest = 0;
+    g.seconds_since_contact = l->m.last_ok_ms ? (double)(now - l->m.last_ok_ms) / 1000.0 : -1;
+    if (store_counts(d->store, &g.queued, &g.dead, &g.resolving) != 0 ||
+        store_report_stats(d->store, &g.report_cases, &g.report_writes) != 0 ||
+        store_mirror_count(d->store, &g.mirrored) != 0)
+        LOG_WARN("metrics: store: %s", store_error(d->store));
+    int r = store_job_oldest_ms(d->store, &oldest);
+    if (r < 0)
+        LOG_WARN("metrics: store: %s", store_error(d->store));
+    else if (r == 1 && now > oldest)
+        g.oldest_job_age_s = (double)(now - oldest) / 1000.0;
+    if (metrics_process_read(&g) != 0)
+        LOG_WARN("metrics: /proc/self/stat is unreadable");
+    char *text = metrics_render(&l->m, &g);
+    if (!text) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
     reply_text(req, 200, "text/plain; version=0.0.4", text);
+    free(text);
+}
+
+/* An HTML page built by fn into a buffer: 200 (found), 404 (0), 500. */
+static void reply_html(struct evhttp_request *req, struct evbuffer *b, int rc)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/html; charset=utf-8");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    evhttp_send_reply(req, rc > 0 ? 200 : rc == 0 ? 404 : 500, NULL, b);
+}
+
+/* /status and /status/case/ACCESSION (issue 14 item 5). */
+static void reply_status(struct listener *l, struct evhttp_request *req, const char *path)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    if (strcmp(path, "/status") == 0 || strcmp(path, "/status/") == 0) {
+        struct status_health h;
+        health(l, &h);
+        reply_html(req, b, status_page_main(l->d, &h, &l->m, b) == 0 ? 1 : -1);
+    } else {
+        char *acc = evhttp_uridecode(path + strlen("/status/case/"), 0, NULL);
+        if (!acc || !acc[0]) {
+            free(acc);
+            evbuffer_free(b);
+            reply_outcome(req, 404, "not-found", "no such page: /status/case/ACCESSION");
+            return;
+        }
+        reply_html(req, b, status_page_case(l->d, acc, b));
+        free(acc);
+    }
+    evbuffer_free(b);
+}
+
+/* The FHIR client's observer: every finished request counted (kind, class,
+ * duration), the last contact noted, and a report accepted observed in the
+ * case latency histogram (from its job's first input). */
+static void on_fhir_request(void *ctx, const struct fhir_client_event *ev)
+{
+    struct listener *l = ctx;
+    int64_t now = adapter_now_ms();
+    metrics_fhir_request(&l->m, ev->method, ev->url, ev->status, ev->error, ev->seconds, now);
+    int64_t first_ms;
+    if (ev->status >= 200 && ev->status < 300 &&
+        metrics_kind_of(ev->method, ev->url) == METRICS_TRANSACTION &&
+        pipeline_run_first_ms(l->d, ev->req_ctx, &first_ms) == 1)
+        metrics_observe(&l->m.case_seconds, (double)(now - first_ms) / 1000.0);
 }
 
 /* I1: the shared header secret, or Medplum's X-Signature HMAC. 0 ok, else
@@ -232,7 +444,7 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     case EVHTTP_REQ_PUT: method = "PUT"; break;
     case EVHTTP_REQ_DELETE: method = "DELETE"; break;
     default:
-        l->refused++;
+        l->m.refused[METRICS_REFUSED_METHOD]++;
         reply_outcome(req, 405, "not-supported", "notifications are POST, PUT or DELETE");
         return;
     }
@@ -243,8 +455,14 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     const char *why = NULL;
     int refuse = check_secret(d->cfg, h, body, len, &why);
     if (refuse) {
-        l->refused++;
-        LOG_WARN("refused %s %s from the listener: %s", method, subpath[0] ? subpath : "/", why);
+        l->m.refused[METRICS_REFUSED_AUTH]++;
+        char *peer = NULL;
+        ev_uint16_t port = 0;
+        struct evhttp_connection *con = evhttp_request_get_connection(req);
+        if (con)
+            evhttp_connection_get_peer(con, &peer, &port);
+        LOG_WARN("refused %s %s from %s:%u: %s", method, subpath[0] ? subpath : "/",
+                 peer ? peer : "unknown", (unsigned)port, why);
         reply_outcome(req, refuse, refuse == 401 ? "login" : "forbidden", why);
         return;
     }
@@ -255,7 +473,7 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     struct fhir_notify_batch b;
     struct fhir_error err = {{0}};
     if (fhir_notify_parse(&rq, &lim, &b, &err) != 0) {
-        l->refused++;
+        l->m.refused[METRICS_REFUSED_INVALID]++;
         LOG_WARN("notification %s %s refused: %s", method, subpath[0] ? subpath : "/", err.msg);
         reply_outcome(req, 400, "invalid", err.msg);
         return;
@@ -266,10 +484,11 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     int catchup = 0;
     if (intake_batch(d, &b, &catchup) != 0) {
         fhir_notify_batch_free(&b);
+        l->m.refused[METRICS_REFUSED_STORE]++;
         reply_outcome(req, 503, "transient", "could not store the notification; send it again");
         return;
     }
-    l->notifications++;
+    l->m.accepted++;
     fhir_notify_batch_free(&b);
     reply_outcome(req, 200, "informational", "stored");
     if (catchup)
@@ -297,7 +516,16 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/healthz") == 0) {
-        reply_text(req, 200, "text/plain", subscribe_in_place(l->d) ? "ok\n" : "starting\n");
+        reply_healthz(l, req);
+        return;
+    }
+    if (strcmp(path, "/readyz") == 0) {
+        reply_readyz(l, req);
+        return;
+    }
+    if (strcmp(path, "/status") == 0 || strcmp(path, "/status/") == 0 ||
+        strncmp(path, "/status/case/", 13) == 0) {
+        reply_status(l, req, path);
         return;
     }
     if (strcmp(path, "/metrics") == 0) {
@@ -328,6 +556,9 @@ struct listener *listener_start(struct daemon *d, char *err, size_t errlen)
         return NULL;
     }
     l->d = d;
+    l->started_ms = adapter_now_ms();
+    l->store_ok = 1;
+    metrics_init(&l->m);
     l->http = evhttp_new(d->base);
     if (!l->http) {
         snprintf(err, errlen, "listen: cannot make the HTTP server");
@@ -340,6 +571,7 @@ struct listener *listener_start(struct daemon *d, char *err, size_t errlen)
             listener_free(l);
             return NULL;
         }
+        SSL_CTX_set_app_data(l->ssl, l);
         evhttp_set_bevcb(l->http, on_new_connection, l->ssl);
     }
     evhttp_set_max_body_size(l->http, (ev_ssize_t)c->listen_max_body);
@@ -356,6 +588,8 @@ struct listener *listener_start(struct daemon *d, char *err, size_t errlen)
         return NULL;
     }
     l->port = bound_port(s);
+    /* last: the client outlives the listener (daemon_close frees it first) */
+    fhir_client_set_observer(d->client, on_fhir_request, l);
     return l;
 }
 

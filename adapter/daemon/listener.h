@@ -3,15 +3,20 @@
  * libevent's evhttp with OpenSSL bufferevents: TLS 1.2+, optional required
  * client certificates, bounded bodies. Routes:
  *   {path}, {path}/{Type}/{id}   notifications (POST, PUT, DELETE)
- *   /healthz                     200 "ok"
- *   /metrics                     Prometheus text
+ *   /healthz                     200 "ok"; 503 + JSON naming each failing check
+ *                                (store writable, Subscription in place, server
+ *                                answered within listen.health_max_silence)
+ *   /readyz                      200 once started, 503 before and while draining
+ *   /metrics                     Prometheus text (metrics.h)
+ *   /status, /status/case/ACC    HTML status page (status_page.h)
  * A notification is checked (secret or HMAC), parsed (fhir_notify.h),
  * stored (intake_batch) and only then answered 200; otherwise an
  * OperationOutcome with 400 (unreadable), 401/403 (secret) or 503 (store
  * failed). /metrics reads the other modules' counters through their
  * functions (pipeline_stats, catchup_rounds) and the store's queue counts.
- * Owns: struct listener (opaque): the evhttp server, the SSL_CTX and the
- * counters of notifications accepted and refused.
+ * Owns: struct listener (opaque): the evhttp server, the SSL_CTX, the
+ * metrics (struct metrics: notifications, FHIR requests through the
+ * client's observer, TLS failures, latency) and the store write check.
  */
 #ifndef LISTENER_H
 #define LISTENER_H

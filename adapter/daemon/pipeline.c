@@ -201,3 +201,14 @@ void pipeline_run_due(struct daemon *d)
     for (int i = 0; i < n; i++)
         run_start(d, &jobs[i]);
 }
+
+/* issue 14 (metrics): the case latency histogram's start. */
+int pipeline_run_first_ms(const struct daemon *d, const void *ctx, int64_t *first_ms)
+{
+    for (const struct pipeline_run *r = d->pipeline.running; r; r = r->next)
+        if ((const void *)r == ctx) {
+            *first_ms = r->job.first_ms;
+            return 1;
+        }
+    return 0;
+}
