@@ -117,7 +117,7 @@ public class HapiTestServer {
     // ---- storage ----------------------------------------------------------
 
     @Bean
-    public JpaStorageSettings jpaStorageSettings() {
+    public JpaStorageSettings jpaStorageSettings(org.springframework.core.env.Environment env) {
         JpaStorageSettings s = new JpaStorageSettings();
         // Client-assigned ids on PUT: ALPHANUMERIC (HAPI's default) accepts any id
         // that is not purely numeric, which covers nenfhir's UUIDs; numeric
@@ -126,7 +126,16 @@ public class HapiTestServer {
         s.setAllowExternalReferences(false);
         // what a production HAPI keeps: referential integrity on write and delete
         s.setEnforceReferentialIntegrityOnWrite(true);
-        s.setEnforceReferentialIntegrityOnDelete(true);
+        // nenfhir.delete-integrity=false (HAPI's default: true) lets a resource
+        // be deleted while others refer to it; with true, deleting an input
+        // nenfhir has derived from answers 409 Conflict.
+        s.setEnforceReferentialIntegrityOnDelete(
+                env.getProperty("nenfhir.delete-integrity", Boolean.class, true));
+        // nenfhir.search-cache-ms: how long an identical search is answered
+        // from HAPI's search cache (HAPI's default: 60000 ms) unless the
+        // request says Cache-Control: no-cache.
+        s.setReuseCachedSearchResultsForMillis(env.getProperty("nenfhir.search-cache-ms", Long.class,
+                JpaStorageSettings.DEFAULT_REUSE_CACHED_SEARCH_RESULTS_FOR_MILLIS));
         s.setAutoCreatePlaceholderReferenceTargets(false);
         s.setDeleteExpungeEnabled(false);
         s.setExpungeEnabled(true);
@@ -269,8 +278,8 @@ public class HapiTestServer {
         LoggingInterceptor access = new LoggingInterceptor();
         access.setLoggerName("nenfhir.hapi.access");
         access.setMessageFormat(
-                "${requestVerb} ${completeUrl} ${requestHeader.content-type} -> ${processingTimeMillis} ms");
-        access.setErrorMessageFormat("ERROR ${requestVerb} ${completeUrl} - ${exceptionMessage}");
+                "${requestVerb} ${requestUrl}${requestParameters} [${requestHeader.content-type}] ${requestHeader.user-agent} -> ${processingTimeMillis} ms");
+        access.setErrorMessageFormat("ERROR ${requestVerb} ${requestUrl}${requestParameters} - ${exceptionMessage}");
         access.setLogExceptions(true);
         server.registerInterceptor(access);
         server.registerInterceptor(new SubscriptionDebugLogInterceptor());
