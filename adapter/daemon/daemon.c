@@ -196,7 +196,7 @@ static int daemon_lock(const char *db_path, char *err, size_t errlen)
     }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%.600s: %s", path, strerror(errno));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -207,18 +207,18 @@ static int daemon_lock(const char *db_path, char *err, size_t errlen)
         pid[strcspn(pid, "\n")] = '\0';
         if (e == EWOULDBLOCK)
             snprintf(err, errlen,
-                     "another nenfhir (pid %s) is already running on the store %s (lock file "
-                     "%s); stop it first: one instance per store",
+                     "another nenfhir (pid %s) is already running on the store %.300s (lock "
+                     "file %.300s); stop it first: one instance per store",
                      pid[0] ? pid : "unknown", db_path, path);
         else
-            snprintf(err, errlen, "%s: lock: %s", path, strerror(e));
+            snprintf(err, errlen, "%.600s: lock: %s", path, strerror(e));
         close(fd);
         return -1;
     }
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
-        snprintf(err, errlen, "%s: cannot write the pid: %s", path, strerror(errno));
+        snprintf(err, errlen, "%.600s: cannot write the pid: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
