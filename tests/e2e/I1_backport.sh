@@ -11,8 +11,13 @@ e2e_init "I1_backport_$payload" "$1" "$2"
 e2e_start_server
 e2e_config subscription.mode=backport subscription.payload="$payload" subscription.content_type="$ctype"
 e2e_start_daemon --debug
-grep -q "handshake" "$E2E_DIR/server.log" "$E2E_DIR/daemon.log" 2>/dev/null ||
-    e2e_control deliveries | grep -q handshake || e2e_fail "no handshake was delivered"
+# the handshake's delivery is recorded once nenfhir has answered it: wait for it
+handshake=
+for _ in $(seq 1 100); do
+    e2e_control deliveries | grep -q handshake && handshake=1 && break
+    sleep 0.1
+done
+[ -n "$handshake" ] || e2e_fail "no handshake was delivered"
 e2e_lis post "$E2E_ROOT"/examples/fhir/gastric-type3.json "$E2E_ROOT"/examples/fhir/ileum-mesenteric-mass.json \
     "$E2E_ROOT"/examples/fhir/rectum-small.json >"$E2E_DIR/post.txt"
 e2e_wait_reports 3
