@@ -2,13 +2,14 @@
  * main.c - the nenfhir command: dispatches to its subcommands. Today:
  * `explain` (classify one case from key=value inputs), `classify` (the
  * offline mode: FHIR resources of one case in, the report out), `run` (the
- * daemon), `check-config`, `dead-letter`, `case`, `reprocess`, `prune`
- * (issue 14) and `version`.
+ * daemon), `check-config`, `dead-letter`, `case`, `reprocess`, `prune`,
+ * `unsubscribe` (issue 14) and `version`.
  */
 #include "cli_case.h"
 #include "cli_classify.h"
 #include "cli_explain.h"
 #include "cli_run.h"
+#include "cli_unsubscribe.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static void usage(FILE *f)
                "                         [--since DATE] [--json]\n"
                "       nenfhir reprocess -c FILE ACCESSION...|--since DATE|--all\n"
                "       nenfhir prune -c FILE             apply the [store] keep_* ages now\n"
+               "       nenfhir unsubscribe -c FILE [--all-endpoints] [--dry-run]\n"
+               "                          remove nenfhir's Subscriptions from the server\n"
                "       nenfhir version\n"
                "Inputs and results: tests/vectors/README.md; rules: mappings/RULES.md\n");
 }
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
         return cli_reprocess(argc - 1, argv + 1);
     if (strcmp(argv[1], "prune") == 0)
         return cli_prune(argc - 1, argv + 1);
+    if (strcmp(argv[1], "unsubscribe") == 0)
+        return cli_unsubscribe(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("nenfhir %s\n", NENFHIR_VERSION);
         return 0;

@@ -116,6 +116,7 @@ static const struct run_key run_keys[] = {
     {"subscription", "secret_header", RK_STR, RUN_FIELD(secret_header), .flags = RUN_NONEMPTY},
     {"subscription", "topic", RK_STR, RUN_FIELD(topic), .flags = RUN_NONEMPTY},
     {"subscription", "heartbeat", RK_INT, RUN_FIELD(heartbeat_s), .min = 1, .max = 86400},
+    {"subscription", "cleanup", RK_BOOL, RUN_FIELD(subscription_cleanup)},
 
     {"poll", "interval", RK_INT, RUN_FIELD(poll_interval_s), .min = 1, .max = 86400},
     {"poll", "overlap", RK_INT, RUN_FIELD(poll_overlap_s), .min = 0, .max = 86400},

@@ -70,6 +70,9 @@ struct run_config {
     char topic[RUN_URL_LEN];            /* backport topic canonical; default
                                            https://nenfhir.org/fhir/SubscriptionTopic/pathology-result */
     int heartbeat_s;                    /* backport heartbeat period; default 60 */
+    int subscription_cleanup;           /* issue 14: at start, delete nenfhir's own
+                                           Subscriptions (tagged) whose endpoint is not
+                                           this one; default no (they are only reported) */
 
     /* [poll]: polling mode and catch-up (I3, I4) */
     int poll_interval_s;                /* poll mode: seconds between polls; default 30 */

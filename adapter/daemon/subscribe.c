@@ -13,7 +13,11 @@
  * after its results). Backport IG style: one topic Subscription with filter
  * criteria, payload content and heartbeat. The shared secret goes in channel.header (and Medplum's
  * subscription-secret extension, for its X-Signature HMAC).
- * Owns struct subscribe (subscribe.h) and each ensure's struct sub_ensure.
+ * Issue 14: ours (tagged) that point at another endpoint are named in the
+ * log at start and deleted when subscription.cleanup = yes; `nenfhir
+ * unsubscribe` (subscribe_remove) deletes ours for this endpoint (or all).
+ * Owns struct subscribe (subscribe.h), each ensure's struct sub_ensure and
+ * each removal's struct sub_remove.
  */
 #include "subscribe.h"
 
@@ -42,7 +46,8 @@
     "https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction"
 #define SUB_PER_TYPE 8
 #define SUB_MAX (3 * SUB_PER_TYPE)
-#define SUB_OPS (2 * SUB_MAX)
+#define SUB_FOUND_MAX 64 /* found entries looked at (the search asks for 50) */
+#define SUB_OPS (2 * SUB_MAX + SUB_FOUND_MAX)
 
 struct sub_ensure {
     struct daemon *d;
@@ -53,7 +58,7 @@ struct sub_ensure {
     int step;                     /* index of the next op */
     char method[SUB_OPS][8];
     char url[SUB_OPS][200];
-    json_object *body[SUB_OPS];   /* borrowed from want[] or found */
+    json_object *body[SUB_OPS];   /* borrowed from want[] or found; NULL: none (DELETE) */
     int nops;
     int ok;
     int tag_not;                  /* the server evaluates _tag:not in criteria */
@@ -337,8 +342,11 @@ static int sub_slot(json_object *have, json_object *want)
 
 static void sub_add_op(struct sub_ensure *e, const char *method, const char *url, json_object *body)
 {
-    if (e->nops >= SUB_OPS)
+    if (e->nops >= SUB_OPS) {
+        LOG_WARN("subscription: too many changes at once; %s %s waits for the next start",
+                 method, url);
         return;
+    }
     snprintf(e->method[e->nops], sizeof e->method[0], "%s", method);
     snprintf(e->url[e->nops], sizeof e->url[0], "%s", url);
     e->body[e->nops++] = body;
@@ -347,7 +355,7 @@ static void sub_add_op(struct sub_ensure *e, const char *method, const char *url
 /* Found entries whose id is no FHIR id: never put in a URL (marked used). */
 static void sub_skip_bad_ids(struct sub_ensure *e, int *used, size_t n)
 {
-    for (size_t i = 0; i < n && i < 64; i++) {
+    for (size_t i = 0; i < n && i < SUB_FOUND_MAX; i++) {
         json_object *have = fhir_member(fhir_item(e->found, "entry", i), "resource");
         if (fhir_id_valid(fhir_resource_id(have)))
             continue;
@@ -357,14 +365,39 @@ static void sub_skip_bad_ids(struct sub_ensure *e, int *used, size_t n)
     }
 }
 
+/* issue 14: ours (tagged) for another endpoint (not used, valid ids): named
+ * in the log; deleted when subscription.cleanup = yes. */
+static void sub_plan_others(struct sub_ensure *e, const int *used, size_t n)
+{
+    const char *endpoint = e->d->cfg->endpoint;
+    int cleanup = e->d->cfg->subscription_cleanup;
+    for (size_t i = 0; i < n && i < SUB_FOUND_MAX; i++) {
+        json_object *have = fhir_member(fhir_item(e->found, "entry", i), "resource");
+        const char *ep = "", *status = "";
+        fhir_get_string(fhir_member(have, "channel"), "endpoint", &ep);
+        fhir_get_string(have, "status", &status);
+        if (used[i] || strcmp(ep, endpoint) == 0)
+            continue;
+        char url[200];
+        snprintf(url, sizeof url, "Subscription/%.64s", fhir_resource_id(have));
+        LOG_WARN("%s (status %.20s) is nenfhir's but points at another endpoint, %.300s: %s",
+                 url, status, ep,
+                 cleanup ? "deleting it (subscription.cleanup = yes)"
+                         : "left in place; set [subscription] cleanup = yes or run nenfhir "
+                           "unsubscribe --all-endpoints");
+        if (cleanup)
+            sub_add_op(e, "DELETE", url, NULL);
+    }
+}
+
 static void sub_plan(struct sub_ensure *e)
 {
-    int used[64] = {0};
+    int used[SUB_FOUND_MAX] = {0};
     size_t n = fhir_count(e->found, "entry");
     sub_skip_bad_ids(e, used, n);
     for (int w = 0; w < e->nwant; w++) {
         int match = -1;
-        for (size_t i = 0; i < n && i < 64 && match < 0; i++)
+        for (size_t i = 0; i < n && i < SUB_FOUND_MAX && match < 0; i++)
             if (!used[i] && sub_slot(fhir_member(fhir_item(e->found, "entry", i), "resource"),
                                      e->want[w]))
                 match = (int)i;
@@ -390,7 +423,7 @@ static void sub_plan(struct sub_ensure *e)
     }
     /* Ours for this endpoint that the configuration no longer wants: off. */
     const char *endpoint = e->d->cfg->endpoint;
-    for (size_t i = 0; i < n && i < 64; i++) {
+    for (size_t i = 0; i < n && i < SUB_FOUND_MAX; i++) {
         json_object *have = fhir_member(fhir_item(e->found, "entry", i), "resource");
         const char *ep = "", *status = "";
         fhir_get_string(fhir_member(have, "channel"), "endpoint", &ep);
@@ -403,6 +436,7 @@ static void sub_plan(struct sub_ensure *e)
         LOG_INFO("subscription %s is no longer wanted: switching it off", url);
         sub_add_op(e, "PUT", url, have);
     }
+    sub_plan_others(e, used, n);
 }
 
 static void sub_finish(struct sub_ensure *e)
@@ -425,6 +459,11 @@ static void on_op(void *ctx, const struct fhir_response *r)
 {
     struct sub_ensure *e = ctx;
     int i = e->step - 1;
+    if (strcmp(e->method[i], "DELETE") == 0 && (r->status == 404 || r->status == 410)) {
+        LOG_INFO("%s %s: HTTP %ld (already gone)", e->method[i], e->url[i], r->status);
+        sub_next(e);
+        return;
+    }
     if (r->status < 200 || r->status > 299) {
         LOG_ERROR("%s %s: %s%ld %s %.300s", e->method[i], e->url[i], r->status ? "HTTP " : "",
                   r->status, r->error, r->body);
@@ -443,14 +482,15 @@ static void sub_next(struct sub_ensure *e)
         return;
     }
     int i = e->step++;
-    char *body = fhir_json_write(e->body[i], 0);
-    if (!body) {
+    char *body = e->body[i] ? fhir_json_write(e->body[i], 0) : NULL;
+    if (e->body[i] && !body) {
         LOG_ERROR("subscription: out of memory");
         sub_finish(e);
         return;
     }
-    int rc = fhir_client_request(e->d->client, e->method[i], e->url[i], body, strlen(body),
-                                 "application/fhir+json", on_op, e);
+    int rc = fhir_client_request(e->d->client, e->method[i], e->url[i], body,
+                                 body ? strlen(body) : 0, body ? "application/fhir+json" : NULL,
+                                 on_op, e);
     free(body);
     if (rc != 0) {
         LOG_ERROR("subscription: %s %s: %s", e->method[i], e->url[i],
@@ -569,4 +609,193 @@ int subscribe_tag_not(const struct daemon *d)
 int subscribe_in_place(const struct daemon *d)
 {
     return d->subscribe.in_place;
+}
+
+/* ---- issue 14: `nenfhir unsubscribe` ---- */
+
+#define SUB_REMOVE_PAGES 100 /* search pages followed at most */
+
+struct sub_remove {
+    struct daemon *d;
+    struct subscribe_remove_opts o;
+    void (*done)(struct daemon *d, int ok);
+    json_object *list;   /* array: the Subscriptions to remove (owned) */
+    size_t step;         /* index of the next DELETE */
+    int pages;
+    int removed;
+};
+
+static void rm_finish(struct sub_remove *r, int ok)
+{
+    void (*done)(struct daemon *, int) = r->done;
+    struct daemon *d = r->d;
+    json_object_put(r->list);
+    free(r);
+    done(d, ok);
+}
+
+/* One line: what, Subscription/id, status, endpoint, criteria (tabs). */
+static void rm_print(const struct sub_remove *r, const char *what, json_object *s)
+{
+    const char *status = "", *ep = "", *crit = "";
+    fhir_get_string(s, "status", &status);
+    fhir_get_string(fhir_member(s, "channel"), "endpoint", &ep);
+    fhir_get_string(s, "criteria", &crit);
+    fprintf(r->o.out, "%s\tSubscription/%s\t%s\t%s\t%s\n", what, fhir_resource_id(s), status, ep,
+            crit);
+}
+
+static void rm_next(struct sub_remove *r);
+
+/* The server's answer on err: "nenfhir: WHAT: HTTP 409 text body" (or
+ * curl's reason when nothing came back). */
+static void rm_print_error(const struct sub_remove *r, const char *what,
+                           const struct fhir_response *resp)
+{
+    if (resp->status)
+        fprintf(r->o.err, "nenfhir: %s: HTTP %ld %s %.300s\n", what, resp->status, resp->error,
+                resp->body ? resp->body : "");
+    else
+        fprintf(r->o.err, "nenfhir: %s: %s\n", what, resp->error);
+}
+
+static void on_rm_deleted(void *ctx, const struct fhir_response *resp)
+{
+    struct sub_remove *r = ctx;
+    json_object *s = json_object_array_get_idx(r->list, r->step - 1);
+    if (resp->status == 404 || resp->status == 410) {
+        rm_print(r, "already gone", s);
+    } else if (resp->status < 200 || resp->status > 299) {
+        char what[100];
+        snprintf(what, sizeof what, "DELETE Subscription/%.64s", fhir_resource_id(s));
+        rm_print_error(r, what, resp);
+        fprintf(r->o.out, "removed: %d (stopped at an error)\n", r->removed);
+        rm_finish(r, 0);
+        return;
+    } else {
+        rm_print(r, "removed", s);
+        r->removed++;
+    }
+    rm_next(r);
+}
+
+/* The next DELETE, or the count at the end (dry run: the list only). */
+static void rm_next(struct sub_remove *r)
+{
+    size_t n = json_object_array_length(r->list);
+    if (r->o.dry_run) {
+        for (size_t i = 0; i < n; i++)
+            rm_print(r, "would remove", json_object_array_get_idx(r->list, i));
+        fprintf(r->o.out, "would remove: %zu (dry run: nothing removed)\n", n);
+        rm_finish(r, 1);
+        return;
+    }
+    if (r->step >= n) {
+        fprintf(r->o.out, "removed: %d\n", r->removed);
+        rm_finish(r, 1);
+        return;
+    }
+    json_object *s = json_object_array_get_idx(r->list, r->step++);
+    char url[200];
+    snprintf(url, sizeof url, "Subscription/%.64s", fhir_resource_id(s));
+    if (fhir_client_request(r->d->client, "DELETE", url, NULL, 0, NULL, on_rm_deleted, r) != 0) {
+        fprintf(r->o.err, "nenfhir: DELETE %s: %s\n", url, fhir_client_error(r->d->client));
+        fprintf(r->o.out, "removed: %d (stopped at an error)\n", r->removed);
+        rm_finish(r, 0);
+    }
+}
+
+/* Keep the page's Subscriptions that are ours to remove (endpoint, valid
+ * id, not listed yet). Returns 0, -1 out of memory. */
+static int rm_collect(struct sub_remove *r, json_object *page)
+{
+    const char *endpoint = r->d->cfg->endpoint;
+    size_t n = fhir_count(page, "entry");
+    for (size_t i = 0; i < n; i++) {
+        json_object *s = fhir_member(fhir_item(page, "entry", i), "resource");
+        const char *type = "", *ep = "", *id = fhir_resource_id(s);
+        fhir_get_string(s, "resourceType", &type);
+        fhir_get_string(fhir_member(s, "channel"), "endpoint", &ep);
+        if (strcmp(type, "Subscription") != 0 || (!r->o.all_endpoints && strcmp(ep, endpoint) != 0))
+            continue;
+        if (!fhir_id_valid(id)) {
+            fprintf(r->o.err, "nenfhir: a Subscription with id '%.80s' is not a FHIR id: left "
+                    "alone\n", id ? id : "");
+            continue;
+        }
+        int seen = 0; /* a page may repeat an entry of the one before */
+        for (size_t j = 0; j < json_object_array_length(r->list) && !seen; j++)
+            seen = strcmp(fhir_resource_id(json_object_array_get_idx(r->list, j)), id) == 0;
+        if (!seen && json_object_array_add(r->list, json_object_get(s)) != 0) {
+            json_object_put(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void on_rm_page(void *ctx, const struct fhir_response *resp)
+{
+    struct sub_remove *r = ctx;
+    struct fhir_error err = {{0}};
+    if (resp->status != 200) {
+        rm_print_error(r, "searching nenfhir's Subscriptions", resp);
+        rm_finish(r, 0);
+        return;
+    }
+    json_object *page = fhir_json_parse(resp->body, resp->len, &fhir_limits_default,
+                                        "Subscription search", &err);
+    if (!page || rm_collect(r, page) != 0) {
+        fprintf(r->o.err, "nenfhir: searching nenfhir's Subscriptions: %s\n",
+                page ? "out of memory" : err.msg);
+        json_object_put(page);
+        rm_finish(r, 0);
+        return;
+    }
+    const char *next = fhir_bundle_next(page);
+    if (next && ++r->pages < SUB_REMOVE_PAGES) {
+        int rc = fhir_client_request(r->d->client, "GET", next, NULL, 0, NULL, on_rm_page, r);
+        json_object_put(page);
+        if (rc != 0) {
+            fprintf(r->o.err, "nenfhir: searching nenfhir's Subscriptions: %s\n",
+                    fhir_client_error(r->d->client));
+            rm_finish(r, 0);
+        }
+        return;
+    }
+    if (next)
+        fprintf(r->o.err, "nenfhir: more than %d pages of Subscriptions: the rest is left for "
+                "the next run\n", SUB_REMOVE_PAGES);
+    json_object_put(page);
+    rm_next(r);
+}
+
+void subscribe_remove(struct daemon *d, const struct subscribe_remove_opts *o,
+                      void (*done)(struct daemon *d, int ok))
+{
+    struct sub_remove *r = calloc(1, sizeof *r);
+    if (!r || !(r->list = json_object_new_array())) {
+        fprintf(o->err, "nenfhir: out of memory\n");
+        free(r);
+        done(d, 0);
+        return;
+    }
+    r->d = d;
+    r->o = *o;
+    r->done = done;
+    char err[700];
+    const char *const params[] = {"_tag", NEN_TAG_SYSTEM "|" SUB_TAG_CODE, "_count", "50"};
+    char *url = fhir_client_url(d->client, "Subscription", params, 2, err, sizeof err);
+    if (!url) {
+        fprintf(o->err, "nenfhir: %s\n", err);
+        rm_finish(r, 0);
+        return;
+    }
+    int rc = fhir_client_request(d->client, "GET", url, NULL, 0, NULL, on_rm_page, r);
+    free(url);
+    if (rc != 0) {
+        fprintf(o->err, "nenfhir: searching nenfhir's Subscriptions: %s\n",
+                fhir_client_error(d->client));
+        rm_finish(r, 0);
+    }
 }

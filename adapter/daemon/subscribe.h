@@ -3,15 +3,18 @@
  * the Subscriptions carrying nenfhir's tag for this endpoint; create what
  * is missing, update what differs or is off/error, switch off ours that the
  * configuration no longer wants. R4 criteria style (one per input type) or
- * Backport IG style (one topic Subscription).
+ * Backport IG style (one topic Subscription). Issue 14: ours for another
+ * endpoint are reported at start (deleted with subscription.cleanup = yes);
+ * subscribe_remove deletes ours (`nenfhir unsubscribe`).
  * Owns: struct subscribe (whether the Subscription is in place); one
- * ensure at a time owns its own allocation (the wanted resources, the
- * search result), freed before done is called.
+ * ensure (or removal) at a time owns its own allocation (the wanted
+ * resources, the search result), freed before done is called.
  */
 #ifndef SUBSCRIBE_H
 #define SUBSCRIBE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct daemon;
 struct nen_codes;
@@ -48,8 +51,30 @@ int subscribe_tag_not_supported(const char *software);
 
 /* Make sure the Subscription exists and is active; calls done(d, ok) when
  * finished (ok 0: the server refused or failed, logged; the caller tries
- * again). On ok the Subscription counts as in place from then on. */
+ * again). On ok the Subscription counts as in place from then on.
+ * Ours (tagged) whose channel.endpoint is not d->cfg->endpoint are logged
+ * (warn: id, endpoint, status) and, with d->cfg->subscription_cleanup,
+ * deleted (a 404/410 counts as deleted). */
 void subscribe_ensure(struct daemon *d, void (*done)(struct daemon *d, int ok));
+
+/* What subscribe_remove removes and where it writes (issue 14). */
+struct subscribe_remove_opts {
+    int all_endpoints;   /* every Subscription carrying nenfhir's tag, not only
+                            those whose channel.endpoint is d->cfg->endpoint */
+    int dry_run;         /* list them, delete nothing */
+    FILE *out;           /* one line each: "removed" (or "would remove", "already
+                            gone"), Subscription/ID, status, endpoint, criteria,
+                            tab-separated; then "removed: N" ("would remove: N") */
+    FILE *err;           /* why it failed (the server's status and text) */
+};
+
+/* `nenfhir unsubscribe`: search the Subscriptions carrying nenfhir's tag
+ * (every page), keep ours (o), DELETE them one by one (none with dry_run).
+ * Uses d->client and d->cfg only. Calls done(d, ok) once at the end (ok 0:
+ * a request failed, written to o->err; those removed before it are
+ * printed). o is copied. */
+void subscribe_remove(struct daemon *d, const struct subscribe_remove_opts *o,
+                      void (*done)(struct daemon *d, int ok));
 
 /* Poll mode: no Subscription is needed; counts as in place. */
 void subscribe_not_needed(struct daemon *d);

@@ -263,7 +263,9 @@ public class HapiTestServer {
             ISearchParamRegistry searchParams,
             IValidationSupport validationSupport,
             IValidatorModule validatorModule,
-            DatabaseBackedPagingProvider paging) {
+            DatabaseBackedPagingProvider paging,
+            DataSource dataSource,
+            org.springframework.core.env.Environment env) {
         FhirContext ctx = systemDao.getContext();
         RestfulServer server = new RestfulServer(ctx);
         server.registerProviders(providers.createProviders());
@@ -290,6 +292,10 @@ public class HapiTestServer {
         validating.setFailOnSeverity(ResultSeverityEnum.ERROR);
         validating.setValidatorModules(List.of(validatorModule));
         server.registerInterceptor(validating);
+
+        // test hook: the Nth page request finds its search expired (410)
+        long expireAt = env.getProperty("nenfhir.expire-page-at", Long.class, 0L);
+        if (expireAt > 0) server.registerInterceptor(new ExpirePagingInterceptor(dataSource, expireAt));
         return server;
     }
 
