@@ -819,6 +819,27 @@ void fhir_client_free(struct fhir_client *c)
     free(c);
 }
 
+int fhir_client_set_credentials(struct fhir_client *c, const char *ca_file,
+                                const char *client_cert, const char *client_key,
+                                const char *token)
+{
+    struct fhir_client_opts o = {NULL, ca_file, client_cert, client_key, token, 0, 0,
+                                 c->user_agent, 0};
+    struct fhir_client t = {0};
+    if (client_set_strings(&t, &o) != 0) {
+        free(t.ca_file), free(t.client_cert), free(t.client_key), free(t.auth_header);
+        free(t.user_agent);
+        return -1;
+    }
+    free(c->ca_file), free(c->client_cert), free(c->client_key), free(c->auth_header);
+    free(t.user_agent); /* unchanged */
+    c->ca_file = t.ca_file;
+    c->client_cert = t.client_cert;
+    c->client_key = t.client_key;
+    c->auth_header = t.auth_header;
+    return 0;
+}
+
 /* ---- issue 14 (metrics): the observer of finished requests ---- */
 
 /* Tell the observer about q (finished, its response set): method and URL

@@ -75,6 +75,14 @@ struct fhir_client *fhir_client_new(const struct fhir_client_opts *o, char *err,
 /* Cancels what is in flight (callbacks called with "cancelled") and frees. */
 void fhir_client_free(struct fhir_client *c);
 
+/* Replace the TLS files and the bearer token (the SIGHUP reload, issue 14):
+ * requests started from now on use them, those in flight keep the old ones
+ * (curl copied them). NULL/"" = none (ca_file: the system store). Returns 0,
+ * or -1 (out of memory: the old ones are kept). */
+int fhir_client_set_credentials(struct fhir_client *c, const char *ca_file,
+                                const char *client_cert, const char *client_key,
+                                const char *token);
+
 /* The event loop's side (hiperfifo): sock_fn(ctx, fd, what, sockp) with
  * what = FHIR_CLIENT_POLL_* asks the loop to watch fd (REMOVE: stop);
  * timer_fn(ctx, ms) asks for fhir_client_timeout() after ms (-1: cancel).

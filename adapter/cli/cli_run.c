@@ -10,6 +10,7 @@
 
 #include "adapter_files.h"
 #include "adapter_log.h"
+#include "cli_check.h"
 #include "daemon_run.h" /* the daemon's one public entry (no other daemon header) */
 #include "nen_codes.h"
 #include "run_config.h"
@@ -46,16 +47,17 @@ struct cli_opts {
     const char *config; /* -c / --config FILE */
     int debug;          /* --debug (run) */
     int all;            /* --all (dead-letter replay) */
+    int connect;        /* --connect (check-config) */
     char **pos;         /* the words that are not options */
     int npos;
 };
 
-enum { CLI_OPT_DEBUG = 1u, CLI_OPT_ALL = 2u };
+enum { CLI_OPT_DEBUG = 1u, CLI_OPT_ALL = 2u, CLI_OPT_CONNECT = 4u };
 enum { CLI_OK = 0, CLI_HELP = 1, CLI_BAD = 2 };
 
 static const char *const cli_usages[] = {
     "usage: nenfhir run -c FILE [--debug]",
-    "usage: nenfhir check-config FILE   (or -c FILE)",
+    "usage: nenfhir check-config FILE [--connect]   (or -c FILE)",
     "usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all | purge KEY... |"
     " purge --all]"};
 enum { CLI_USAGE_RUN, CLI_USAGE_CHECK, CLI_USAGE_DEAD };
@@ -86,6 +88,7 @@ static int cli_options(int argc, char **argv, unsigned allowed, int usage, struc
     static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
                                           {"debug", no_argument, NULL, 'd'},
                                           {"all", no_argument, NULL, 'a'},
+                                          {"connect", no_argument, NULL, 'C'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     char sb[3];
@@ -100,6 +103,8 @@ static int cli_options(int argc, char **argv, unsigned allowed, int usage, struc
             o->debug = 1;
         else if (ch == 'a' && (allowed & CLI_OPT_ALL))
             o->all = 1;
+        else if (ch == 'C' && (allowed & CLI_OPT_CONNECT))
+            o->connect = 1;
         else if (ch == 'h') {
             printf("%s\n", cli_usages[usage]);
             return CLI_HELP;
@@ -141,7 +146,7 @@ int cli_run(int argc, char **argv)
 int cli_check_config(int argc, char **argv)
 {
     struct cli_opts o;
-    int rc = cli_options(argc, argv, 0, CLI_USAGE_CHECK, &o);
+    int rc = cli_options(argc, argv, CLI_OPT_CONNECT, CLI_USAGE_CHECK, &o);
     if (rc != CLI_OK)
         return rc == CLI_HELP ? 0 : 2;
     if (o.npos > (o.config ? 0 : 1))
@@ -151,16 +156,7 @@ int cli_check_config(int argc, char **argv)
         fprintf(stderr, "%s\n", cli_usages[CLI_USAGE_CHECK]);
         return 2;
     }
-    struct run_config *c = calloc(1, sizeof *c);
-    if (!c || load(path, c) != 0) {
-        free(c);
-        return 1;
-    }
-    printf("%s: ok (mode %s, server %s%s%s)\n", path, run_mode_name(c->mode), c->server_base,
-           c->mode == RUN_MODE_POLL ? "" : ", endpoint ", c->mode == RUN_MODE_POLL ? "" :
-           c->endpoint);
-    free(c);
-    return 0;
+    return cli_check_config_file(path, o.connect); /* issue 14 item 7 */
 }
 
 static int print_dead(void *ctx, const struct store_job *j)

@@ -85,6 +85,8 @@ static const struct run_choice run_content_types[] = {
     {"xml", "application/fhir+xml", 0},
     {NULL, NULL, 0}};
 static const struct run_choice run_levels[] = {{"info", NULL, 0}, {"debug", NULL, 1}, {NULL, NULL, 0}};
+static const struct run_choice run_log_formats[] = {{"text", NULL, 0}, {"json", NULL, 1},
+                                                    {NULL, NULL, 0}};
 
 static const struct run_key run_keys[] = {
     {"server", "base", RK_STR, RUN_FIELD(server_base), .flags = RUN_NONEMPTY},
@@ -148,6 +150,7 @@ static const struct run_key run_keys[] = {
     {"codes", "map", RK_MAP, RUN_FIELD(map[0])},
 
     {"log", "level", RK_CHOICE_INT, RUN_FIELD(log_verbose), .choices = run_levels},
+    {"log", "format", RK_CHOICE_INT, RUN_FIELD(log_format), .choices = run_log_formats},
 };
 #define RUN_NKEYS (sizeof run_keys / sizeof run_keys[0])
 
@@ -250,6 +253,7 @@ void run_config_defaults(struct run_config *c)
     c->store_keep_dead_s = 90 * 86400;
     c->store_keep_mirror_s = 365 * 86400;
     c->log_verbose = 0;
+    c->log_format = 0;
 }
 
 const char *run_mode_name(enum run_mode m)

@@ -117,6 +117,8 @@ struct run_config {
 
     /* [log] */
     int log_verbose;                    /* level = info (0) | debug (1); default info */
+    int log_format;                     /* format = text (0) | json (1, one object a line,
+                                           issue 14); default text */
 };
 
 /* Fill c with the defaults above (required keys empty). */

@@ -4,7 +4,9 @@
  * by a previous run resumes, I7), code tables, FHIR client, listener (so the
  * backport handshake can be answered), then the Subscription (I2, retried
  * until it works) and a catch-up (I4). SIGTERM/SIGINT: stop taking work,
- * let cases in flight finish (at most 30 s), exit. SIGHUP: catch up now.
+ * let cases in flight finish (at most 30 s), exit. SIGHUP: reload the
+ * config (reload.h: token, client TLS files, code tables, log level and
+ * format; a config that fails check-config's checks is refused), catch up now.
  * Owns what struct daemon calls the context and the daemon's own events;
  * the modules own their states (daemon.h).
  *
@@ -21,6 +23,7 @@
 #include "daemon_run.h"
 #include "listener.h"
 #include "loop_curl.h"
+#include "reload.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -103,6 +106,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct daemon *d = arg;
     (void)what;
     if (sig == SIGHUP) {
+        daemon_reload(d); /* issue 14: reload what may change, or refuse */
         LOG_INFO("SIGHUP: catching up now");
         catchup_request(d);
         return;
@@ -123,7 +127,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static int daemon_open(struct daemon *d, char *err, size_t errlen)
 {
     const struct run_config *c = d->cfg;
-    adapter_log_verbose = c->log_verbose;
+    adapter_log_setup(c->log_verbose, c->log_format);
     d->store = store_open(c->store_path, err, errlen);
     if (!d->store)
         return -1;

@@ -100,13 +100,13 @@ void pipeline_run_fail(struct pipeline_run *r, long status, long retry_after, co
     struct daemon *d = r->d;
     int rc;
     if (permanent(status) || r->job.attempts + 1 >= d->cfg->work_max_attempts) {
-        LOG_ERROR("case %s: %s; dead letter after %d attempt(s) (list: nenfhir dead-letter -c "
-                  "FILE)", r->job.key, why, r->job.attempts + 1);
+        LOG_CASE_ERROR(r->job.key, NULL, "%s; dead letter after %d attempt(s) (list: nenfhir "
+                  "dead-letter -c FILE)", why, r->job.attempts + 1);
         rc = store_job_dead(d->store, &r->job, why, outcome);
         d->pipeline.stats.dead++;
     } else {
         int64_t wait = pipeline_retry_delay_ms(d->cfg, r->job.attempts, retry_after);
-        LOG_WARN("case %s: %s; attempt %d, next in %lld ms", r->job.key, why,
+        LOG_CASE_WARN(r->job.key, NULL, "%s; attempt %d, next in %lld ms", why,
                  r->job.attempts + 1, (long long)wait);
         rc = store_job_retry(d->store, &r->job, adapter_now_ms() + wait, why);
         d->pipeline.stats.retries++;
@@ -166,7 +166,7 @@ static void run_start(struct daemon *d, const struct store_job *j)
     if (!r || !docs) {
         free(r);
         json_object_put(docs);
-        LOG_ERROR("case %s: out of memory; will try again", j->key);
+        LOG_CASE_ERROR(j->key, NULL, "out of memory; will try again");
         return;
     }
     r->d = d;

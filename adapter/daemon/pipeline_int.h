@@ -20,6 +20,7 @@ struct pipeline_write {
     struct store_report rep;            /* recorded once the server accepted it */
     char case_value[NEN_REF_LEN];
     char summary[600];
+    int64_t sent_ms;                    /* when the transaction was sent (its duration) */
 };
 
 struct pipeline_run {

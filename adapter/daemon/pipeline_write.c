@@ -36,7 +36,7 @@
 static void log_line(void *ctx, const char *line)
 {
     struct pipeline_run *r = ctx;
-    LOG_DEBUG("case %s: %s", r->job.key, line);
+    LOG_CASE_DEBUG(r->job.key, NULL, "%s", line);
 }
 
 static void summary_line(void *ctx, const char *line)
@@ -58,16 +58,24 @@ static void on_written(void *ctx, const struct fhir_response *resp)
         char why[700];
         if (resp->status)
             snprintf(why, sizeof why, "the server answered the report transaction of %s with "
-                     "HTTP %ld", w->case_value, resp->status);
+                     "HTTP %ld after %lld ms", w->case_value, resp->status,
+                     (long long)(adapter_now_ms() - w->sent_ms));
         else
-            snprintf(why, sizeof why, "sending the report of %s: %s", w->case_value, resp->error);
+            snprintf(why, sizeof why, "sending the report of %s: %s after %lld ms", w->case_value,
+                     resp->error, (long long)(adapter_now_ms() - w->sent_ms));
         const char *oo = strstr(resp->body, "OperationOutcome") ? resp->body : NULL;
-        if (oo)
-            LOG_WARN("case %s: OperationOutcome: %.600s", r->job.key, resp->body);
+        if (oo) { /* its text may echo the resources: debug only */
+            LOG_CASE_WARN(r->job.key, w->case_value, "the server answered HTTP %ld with an "
+                          "OperationOutcome (kept with the job; log.level = debug shows it)",
+                          resp->status);
+            LOG_CASE_DEBUG(r->job.key, w->case_value, "OperationOutcome: %.600s", resp->body);
+        }
         pipeline_run_fail(r, resp->status, resp->retry_after_s, why, oo);
         return;
     }
     w->rep.written_ms = adapter_now_ms();
+    LOG_CASE_INFO(r->job.key, w->case_value, "%s report written: HTTP %ld in %lld ms",
+                  w->rep.status, resp->status, (long long)(w->rep.written_ms - w->sent_ms));
     d->pipeline.stats.reports_written++;
     if (!d->pipeline.device_ok) {
         d->pipeline.device_ok = 1;
@@ -94,8 +102,8 @@ static void send_next(struct pipeline_run *r)
         return;
     }
     struct pipeline_write *w = &r->w[r->iw];
-    LOG_INFO("case %s (%s): writing %s report: %s", r->job.key, w->case_value, w->rep.status,
-             w->summary);
+    LOG_CASE_INFO(r->job.key, w->case_value, "writing %s report: %s", w->rep.status, w->summary);
+    w->sent_ms = adapter_now_ms();
     char *text = fhir_json_write(w->bundle, 0);
     if (!text || fhir_client_request(r->d->client, "POST", "", text, strlen(text),
                                      "application/fhir+json", on_written, r) != 0) {
@@ -158,7 +166,7 @@ static int decide(struct pipeline_run *r, const struct nen_extract *x, struct ne
         /* no input, or none of its own: a Specimen accessioned, its results
          * not in yet, gets no report from the patient's Conditions alone */
         if (!have || strcmp(prev.status, "entered-in-error") == 0) {
-            LOG_INFO("case %s (%s): no inputs%s%s, nothing to write", r->job.key, x->case_value,
+            LOG_CASE_INFO(r->job.key, x->case_value, "no inputs%s%s, nothing to write",
                      x->nsrc ? " of its own (only the patient's)" : "",
                      have ? " (its report is already withdrawn)" : "");
             return 0;
@@ -171,8 +179,7 @@ static int decide(struct pipeline_run *r, const struct nen_extract *x, struct ne
     }
     if (have && !status && strcmp(prev.digest, digest) == 0) {
         d->pipeline.stats.unchanged++;
-        LOG_DEBUG("case %s (%s): nothing changed, nothing written (I8)", r->job.key,
-                  x->case_value);
+        LOG_CASE_DEBUG(r->job.key, x->case_value, "nothing changed, nothing written (I8)");
         return 0;
     }
     int64_t due = r->job.first_ms + d->cfg->work_preliminary_after_ms;
@@ -181,8 +188,8 @@ static int decide(struct pipeline_run *r, const struct nen_extract *x, struct ne
         for (int i = 0; i < res->nmissing; i++)
             snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", i ? ", " : "",
                      res->missing[i]);
-        LOG_INFO("case %s (%s): inputs missing (%s): waiting %lld ms more for them before a "
-                 "preliminary report (work.preliminary_after)", r->job.key, x->case_value,
+        LOG_CASE_INFO(r->job.key, x->case_value, "inputs missing (%s): waiting %lld ms more for "
+                 "them before a preliminary report (work.preliminary_after)",
                  why[0] ? why : "undecided inputs", (long long)(due - adapter_now_ms()));
         r->hold = 1;
         if (!r->hold_due_ms || due < r->hold_due_ms)
@@ -233,8 +240,8 @@ static int withdraw_gone(void *ctx, const char *report_key, const struct store_r
     snprintf(x->case_value, sizeof x->case_value, "%s", bar ? bar + 1 : report_key);
     snprintf(x->patient_ref, sizeof x->patient_ref, "%s", g->r->job.key);
     nen_extract_classify(x, res);
-    LOG_INFO("case %s (%s): its specimen is no longer among the patient's resources",
-             g->r->job.key, x->case_value);
+    LOG_CASE_INFO(g->r->job.key, x->case_value,
+                  "its specimen is no longer among the patient's resources");
     g->rc = decide(g->r, x, res, 0, g->err);
     free(x), free(res);
     return g->rc != 0;
