@@ -178,15 +178,19 @@ static void check_pair(struct check *k, const char *cwhat, const char *cert, con
     X509_free(x);
 }
 
-/* A file only its owner should read: warn about group or others. */
+/* A secret: warn when others may read it or group/others may write it. A
+ * group-readable file (0640, root:nenfhir: the README's install) is fine:
+ * the service's group is how the service reads it. */
 static void check_private(struct check *k, const char *what, const char *path)
 {
     struct stat st;
     if (!path[0] || stat(path, &st) != 0)
         return;
-    if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH))
-        say(k, CONFIG_CHECK_WARN, what, "%.300s is readable by %s (mode %04o): chmod 600 it",
-            path, st.st_mode & S_IROTH ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+    if (st.st_mode & (S_IROTH | S_IWGRP | S_IWOTH))
+        say(k, CONFIG_CHECK_WARN, what, "%.300s is %s by %s (mode %04o): chmod 640 (or 600) it",
+            path, st.st_mode & S_IROTH ? "readable" : "writable",
+            st.st_mode & (S_IROTH | S_IWOTH) ? "others" : "its group",
+            (unsigned)(st.st_mode & 07777));
 }
 
 /* The store's directory: make and remove a file there. */

@@ -81,6 +81,10 @@ chmod 644 "$T/token"
 "$N" check-config "$T/good.conf" >"$T/out" 2>&1 || fail "readable token refused"
 grep -q "^warning server.token_file: .*token is readable by others (mode 0644)" "$T/out" ||
     fail "readable token warning"
+# group-readable (0640, root:nenfhir as the README installs it): no warning
+chmod 640 "$T/token"
+"$N" check-config "$T/good.conf" >"$T/out" 2>&1 || fail "group-readable token refused"
+grep -q "token_file" "$T/out" && fail "a group-readable token warned: $(grep token_file "$T/out")"
 chmod 600 "$T/token"
 
 # a store directory that is not writable (skipped as root: root writes anyway)
