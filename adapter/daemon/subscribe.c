@@ -46,7 +46,8 @@
     "https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction"
 #define SUB_PER_TYPE 8
 #define SUB_MAX (3 * SUB_PER_TYPE)
-#define SUB_FOUND_MAX 64 /* found entries looked at (the search asks for 50) */
+#define SUB_FOUND_MAX 256 /* found entries looked at (pages of 50 merged) */
+#define SUB_FOUND_PAGES 5  /* search pages followed at most */
 #define SUB_OPS (2 * SUB_MAX + SUB_FOUND_MAX)
 
 struct sub_ensure {
@@ -54,7 +55,9 @@ struct sub_ensure {
     void (*done)(struct daemon *d, int ok);
     json_object *want[SUB_MAX];   /* the Subscriptions we want (owned) */
     int nwant;
-    json_object *found;           /* search result Bundle (owned) */
+    json_object *found;           /* search result Bundle, later pages' entries
+                                     appended (owned) */
+    int pages;                    /* search pages read */
     int step;                     /* index of the next op */
     char method[SUB_OPS][8];
     char url[SUB_OPS][200];
@@ -376,7 +379,8 @@ static void sub_plan_others(struct sub_ensure *e, const int *used, size_t n)
         const char *ep = "", *status = "";
         fhir_get_string(fhir_member(have, "channel"), "endpoint", &ep);
         fhir_get_string(have, "status", &status);
-        if (used[i] || strcmp(ep, endpoint) == 0)
+        if (used[i] || strcmp(ep, endpoint) == 0 ||
+            strcmp(fhir_resource_type(have), "Subscription") != 0)
             continue;
         char url[200];
         snprintf(url, sizeof url, "Subscription/%.64s", fhir_resource_id(have));
@@ -499,6 +503,29 @@ static void sub_next(struct sub_ensure *e)
     }
 }
 
+/* Append the entries of page to found's entry array (references taken).
+ * Returns 0, -1 out of memory or found's entry is no array. */
+static int sub_found_merge(json_object *found, json_object *page)
+{
+    json_object *to = fhir_member(found, "entry");
+    if (to && !json_object_is_type(to, json_type_array))
+        return -1;
+    if (!to) {
+        if (!(to = json_object_new_array()))
+            return -1;
+        json_object_object_add(found, "entry", to);
+    }
+    size_t n = fhir_count(page, "entry");
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = fhir_item(page, "entry", i);
+        if (json_object_array_add(to, json_object_get(item)) != 0) {
+            json_object_put(item);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void on_found(void *ctx, const struct fhir_response *r)
 {
     struct sub_ensure *e = ctx;
@@ -509,12 +536,39 @@ static void on_found(void *ctx, const struct fhir_response *r)
         sub_finish(e);
         return;
     }
-    e->found = fhir_json_parse(r->body, r->len, &fhir_limits_default, "Subscription search", &err);
-    if (!e->found) {
+    json_object *page = fhir_json_parse(r->body, r->len, &fhir_limits_default,
+                                        "Subscription search", &err);
+    if (!page) {
         LOG_WARN("searching our Subscriptions: %s", err.msg);
         sub_finish(e);
         return;
     }
+    if (!e->found) {
+        e->found = page;
+    } else if (sub_found_merge(e->found, page) != 0) {
+        json_object_put(page);
+        LOG_ERROR("subscription: cannot join the search pages (out of memory or no entry "
+                  "array)");
+        sub_finish(e);
+        return;
+    }
+    /* issue 14: every page (up to SUB_FOUND_PAGES): ours may follow others' */
+    const char *next = fhir_bundle_next(page);
+    if (next && ++e->pages < SUB_FOUND_PAGES) {
+        int rc = fhir_client_request(e->d->client, "GET", next, NULL, 0, NULL, on_found, e);
+        if (page != e->found)
+            json_object_put(page);
+        if (rc != 0) {
+            LOG_ERROR("subscription: %s", fhir_client_error(e->d->client));
+            sub_finish(e);
+        }
+        return;
+    }
+    if (next)
+        LOG_WARN("subscription: more than %d pages of nenfhir's Subscriptions; only the first "
+                 "ones are looked at (run nenfhir unsubscribe --all-endpoints)", SUB_FOUND_PAGES);
+    if (page != e->found)
+        json_object_put(page);
     sub_plan(e);
     sub_next(e);
 }

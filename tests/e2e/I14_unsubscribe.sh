@@ -71,6 +71,25 @@ e2e_finish
 [ "$(subs "$epB")" = "$nB" ] || e2e_fail "B's Subscriptions changed: $(subs "$epB") instead of $nB"
 ids "$epB" | cmp -s - "$E2E_DIR/idsB.txt" || e2e_fail "B's Subscriptions were replaced"
 
+# 3b. more than a page (the search asks for 50): 55 left-over ones of a gone
+# endpoint are all found and deleted, B's are found in place (none made again)
+gone=https://127.0.0.1:1/gone
+for i in $(seq 1 55); do
+    curl -sS --max-time 10 --cacert "$E2E_CERTS/ca.crt" -H 'Content-Type: application/fhir+json' -o /dev/null \
+        -w '%{http_code}\n' -d '{"resourceType":"Subscription","status":"off","reason":"left over '"$i"'",
+        "meta":{"tag":[{"system":"https://nenfhir.org/fhir/CodeSystem/meta-tag","code":"nenfhir-subscription"}]},
+        "criteria":"Observation?","channel":{"type":"rest-hook","endpoint":"'"$gone"'"}}' "$E2E_BASE/Subscription"
+done | sort | uniq -c | grep -q "55 201" || e2e_fail "the 55 left-over Subscriptions could not be made"
+[ "$(subs "$gone")" = 55 ] || e2e_fail "the server holds $(subs "$gone") left-over Subscriptions, not 55"
+at=$(loglines)
+e2e_start_daemon
+e2e_finish
+[ "$(log_since "$at" | grep -c "DELETE Subscription/.*HTTP 2")" = 55 ] ||
+    e2e_fail "not all 55 left-over Subscriptions were deleted: $(log_since "$at" | grep -c "DELETE Subscription/.*HTTP 2")"
+[ "$(subs "$gone")" = 0 ] || e2e_fail "left-over Subscriptions remain: $(subs "$gone")"
+log_since "$at" | grep -q "POST Subscription" && e2e_fail "B's Subscriptions were not found among the pages: made again"
+ids "$epB" | cmp -s - "$E2E_DIR/idsB.txt" || e2e_fail "B's Subscriptions were replaced"
+
 # 4. unsubscribe --dry-run: lists B's, removes nothing
 "$NENFHIR" unsubscribe -c "$E2E_DIR/B.conf" --dry-run >"$E2E_DIR/dry.txt" 2>"$E2E_DIR/dry.err" ||
     e2e_fail "unsubscribe --dry-run failed: $(cat "$E2E_DIR/dry.err")"
