@@ -701,6 +701,16 @@ static int req_setup(struct fhir_req *q, const char *method, const char *url,
         struct curl_slist *h2 = curl_slist_append(h, "Expect:");
         h = h2 ? h2 : (curl_slist_free_all(h), NULL);
     }
+    if (h && strcmp(method, "GET") == 0) {
+        /* never an answer from a search cache: HAPI JPA serves a search
+         * repeated within 60 s from its cache (seen against HAPI 8.8.0,
+         * tests/hapi-server/README.md), so a catch-up with the same cursor
+         * would miss what came since; Cache-Control: no-cache is how HAPI's
+         * own client asks it to search again (ca.uhn.fhir.rest.api.
+         * CacheControlDirective#setNoCache) */
+        struct curl_slist *h2 = curl_slist_append(h, "Cache-Control: no-cache");
+        h = h2 ? h2 : (curl_slist_free_all(h), NULL);
+    }
     if (!h || bad)
         return -1;
     q->headers = h;
