@@ -341,7 +341,8 @@ static void reply_metrics(struct listener *l, struct evhttp_request *req)
     g.seconds_since_contact = l->m.last_ok_ms ? (double)(now - l->m.last_ok_ms) / 1000.0 : -1;
     if (store_counts(d->store, &g.queued, &g.dead, &g.resolving) != 0 ||
         store_report_stats(d->store, &g.report_cases, &g.report_writes) != 0 ||
-        store_mirror_count(d->store, &g.mirrored) != 0)
+        store_mirror_count(d->store, &g.mirrored) != 0 ||
+        store_size_bytes(d->store, &g.store_bytes) != 0)
         LOG_WARN("metrics: store: %s", store_error(d->store));
     int r = store_job_oldest_ms(d->store, &oldest);
     if (r < 0)

@@ -369,6 +369,9 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
            "Observations whose code is no input: not kept, no case queued", g->not_kept);
     one_ul(&b, "nenfhir_mirror_resources", "gauge", "Input resources kept in the store",
            (unsigned long)(g->mirrored > 0 ? g->mirrored : 0));
+    one_ul(&b, "nenfhir_store_bytes", "gauge",
+           "Size of the SQLite database (page_count * page_size; [store] keep_* prune it)",
+           (unsigned long)(g->store_bytes > 0 ? g->store_bytes : 0));
     one_ul(&b, "nenfhir_report_cases", "gauge",
            "Cases (specimen accessions) with a report in the store",
            (unsigned long)(g->report_cases > 0 ? g->report_cases : 0));

@@ -77,6 +77,7 @@ struct metrics_gauges {
     int queued, dead, resolving, in_flight;
     double oldest_job_age_s;          /* 0 when the queue is empty */
     long mirrored, report_cases, report_writes;
+    int64_t store_bytes;           /* the database's size (page_count * page_size) */
     int healthy, ready;               /* /healthz and /readyz would answer 200 */
     double seconds_since_contact;     /* -1: no contact yet */
     /* process (metrics_process_read) */

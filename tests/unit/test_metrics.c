@@ -109,6 +109,7 @@ static void test_render(void)
     g.oldest_job_age_s = 12.5;
     g.report_cases = 4;
     g.report_writes = 6;
+    g.store_bytes = 49152;
     g.healthy = 1;
     g.seconds_since_contact = -1;
     CU_ASSERT_EQUAL(metrics_process_read(&g), 0);
@@ -124,6 +125,7 @@ static void test_render(void)
     CU_ASSERT_TRUE(has_line(t, "nenfhir_queue_jobs 2\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_report_cases 4\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_report_writes 6\n"));
+    CU_ASSERT_TRUE(has_line(t, "nenfhir_store_bytes 49152\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_queue_oldest_job_age_seconds 12.5\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_build_info{version=\"1.2.3 \\\"beta\\\"\"} 1\n"));
     CU_ASSERT_TRUE(has_line(t,
