@@ -162,7 +162,10 @@ static int daemon_open(struct daemon *d, char *err, size_t errlen)
     evsignal_add(d->sig_term, NULL);
     evsignal_add(d->sig_int, NULL);
     evsignal_add(d->sig_hup, NULL);
-    if (c->mode != RUN_MODE_POLL) {
+    /* poll mode needs no notification endpoint, but with listen.cert (or
+     * plain_http) set the listener serves /healthz, /readyz, /metrics and
+     * /status there too (issue 14: health in every mode) */
+    if (c->mode != RUN_MODE_POLL || c->listen_cert[0] || c->listen_plain_http) {
         d->listener = listener_start(d, err, errlen);
         if (!d->listener)
             return -1;
