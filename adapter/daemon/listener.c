@@ -490,6 +490,7 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
         return;
     }
     l->m.accepted++;
+    l->m.by_style[metrics_style_of(method, b.status_type[0] != '\0', len)]++;
     fhir_notify_batch_free(&b);
     reply_outcome(req, 200, "informational", "stored");
     if (catchup)

@@ -311,6 +311,13 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
     for (int i = 0; i < METRICS_NREFUSAL; i++)
         put(&b, "nenfhir_notifications_by_outcome_total{outcome=\"refused\",reason=\"%s\"} %lu\n",
             refusal_names[i], m->refused[i]);
+    static const char *const style_names[METRICS_NSTYLE] = {"ping", "put", "post", "backport"};
+    head(&b, "nenfhir_notifications_by_style_total", "counter",
+         "Notifications accepted, by delivery style (ping: bodiless POST; put: HAPI PUT/DELETE "
+         "{endpoint}/Type/id; post: the resource POSTed (Medplum); backport: a history Bundle)");
+    for (int i = 0; i < METRICS_NSTYLE; i++)
+        put(&b, "nenfhir_notifications_by_style_total{style=\"%s\"} %lu\n", style_names[i],
+            m->by_style[i]);
     one_ul(&b, "nenfhir_auth_failures_total", "counter",
            "Notifications refused for a missing or wrong secret or HMAC (401/403)",
            m->refused[METRICS_REFUSED_AUTH]);
@@ -393,4 +400,13 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
         return NULL;
     }
     return b.s;
+}
+
+enum metrics_style metrics_style_of(const char *method, int backport, size_t body_len)
+{
+    if (backport)
+        return METRICS_STYLE_BACKPORT;
+    if (strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0)
+        return METRICS_STYLE_PUT;
+    return body_len ? METRICS_STYLE_POST : METRICS_STYLE_PING;
 }

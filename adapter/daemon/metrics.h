@@ -55,8 +55,22 @@ struct metrics_histogram {
     double sum;
 };
 
+/* The delivery style of an accepted notification
+ * (nenfhir_notifications_by_style_total{style}). */
+enum metrics_style {
+    METRICS_STYLE_PING,       /* bodiless POST (empty payload): a catch-up */
+    METRICS_STYLE_PUT,        /* HAPI: PUT/DELETE {endpoint}/Type/id */
+    METRICS_STYLE_POST,       /* POST of the resource (Medplum, full resource) */
+    METRICS_STYLE_BACKPORT,   /* Backport history Bundle with a SubscriptionStatus */
+    METRICS_NSTYLE
+};
+
+/* The style of a notification from its method and what parsing found. */
+enum metrics_style metrics_style_of(const char *method, int backport, size_t body_len);
+
 struct metrics {
     unsigned long accepted;                        /* notifications stored */
+    unsigned long by_style[METRICS_NSTYLE];        /* ... of them, per delivery style */
     unsigned long refused[METRICS_NREFUSAL];
     unsigned long fhir[METRICS_NKIND][METRICS_NCLASS];
     struct metrics_histogram fhir_seconds[METRICS_NKIND];

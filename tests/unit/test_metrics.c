@@ -101,6 +101,13 @@ static void test_render(void)
     m.tls_failures = 3;
     metrics_fhir_request(&m, "POST", "https://h/fhir", 200, "", 0.04, 1000);
     metrics_observe(&m.case_seconds, 3);
+    /* the delivery style of a notification */
+    CU_ASSERT_EQUAL(metrics_style_of("PUT", 0, 100), METRICS_STYLE_PUT);
+    CU_ASSERT_EQUAL(metrics_style_of("DELETE", 0, 0), METRICS_STYLE_PUT);
+    CU_ASSERT_EQUAL(metrics_style_of("POST", 0, 0), METRICS_STYLE_PING);
+    CU_ASSERT_EQUAL(metrics_style_of("POST", 0, 10), METRICS_STYLE_POST);
+    CU_ASSERT_EQUAL(metrics_style_of("POST", 1, 10), METRICS_STYLE_BACKPORT);
+    m.by_style[METRICS_STYLE_PUT] = 4;
     struct metrics_gauges g;
     memset(&g, 0, sizeof g);
     g.version = "1.2.3 \"beta\"";
@@ -126,6 +133,8 @@ static void test_render(void)
     CU_ASSERT_TRUE(has_line(t, "nenfhir_report_cases 4\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_report_writes 6\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_store_bytes 49152\n"));
+    CU_ASSERT_TRUE(has_line(t, "nenfhir_notifications_by_style_total{style=\"put\"} 4\n"));
+    CU_ASSERT_TRUE(has_line(t, "nenfhir_notifications_by_style_total{style=\"ping\"} 0\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_queue_oldest_job_age_seconds 12.5\n"));
     CU_ASSERT_TRUE(has_line(t, "nenfhir_build_info{version=\"1.2.3 \\\"beta\\\"\"} 1\n"));
     CU_ASSERT_TRUE(has_line(t,
