@@ -110,7 +110,7 @@ enum store_stmt {
     ST_COUNT
 };
 
-#define JOB_COLS "key, gen, attempts, due_ms, dead, error, outcome, first_ms, held"
+#define JOB_COLS "key, gen, attempts, due_ms, dead, error, outcome, first_ms, held, touched_ms"
 
 static const char *const store_sql[ST_COUNT] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -583,6 +583,7 @@ static void store_read_job(sqlite3_stmt *st, struct store_job *j)
     store_col_text(st, 6, j->outcome, sizeof j->outcome);
     j->first_ms = sqlite3_column_int64(st, 7);
     j->held = sqlite3_column_int(st, 8);
+    j->touched_ms = sqlite3_column_int64(st, 9);
 }
 
 int store_job_due(struct store *s, int64_t now_ms, int (*busy)(void *ctx, const char *key),

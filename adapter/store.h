@@ -56,6 +56,7 @@ struct store_job {
                           retries): "write a preliminary report after N minutes
                           with inputs still missing" counts from here */
     int held;          /* 1: a run found the case incomplete (store_job_hold) */
+    int64_t touched_ms; /* the last input's change (the last touch) */
     int dead;          /* 1 in store_dead_list */
     char error[STORE_TEXT_LEN];    /* last error ("" none) */
     char outcome[STORE_TEXT_LEN];  /* server's OperationOutcome JSON ("" none) */

@@ -397,17 +397,17 @@ static void reply_status(struct listener *l, struct evhttp_request *req, const c
 
 /* The FHIR client's observer: every finished request counted (kind, class,
  * duration), the last contact noted, and a report accepted observed in the
- * case latency histogram (from its job's first input). */
+ * case latency histogram (from its job's last input). */
 static void on_fhir_request(void *ctx, const struct fhir_client_event *ev)
 {
     struct listener *l = ctx;
     int64_t now = adapter_now_ms();
     metrics_fhir_request(&l->m, ev->method, ev->url, ev->status, ev->error, ev->seconds, now);
-    int64_t first_ms;
+    int64_t last_ms;
     if (ev->status >= 200 && ev->status < 300 &&
         metrics_kind_of(ev->method, ev->url) == METRICS_TRANSACTION &&
-        pipeline_run_first_ms(l->d, ev->req_ctx, &first_ms) == 1)
-        metrics_observe(&l->m.case_seconds, (double)(now - first_ms) / 1000.0);
+        pipeline_run_last_input_ms(l->d, ev->req_ctx, &last_ms) == 1)
+        metrics_observe(&l->m.case_seconds, (double)(now - last_ms) / 1000.0);
 }
 
 /* I1: the shared header secret, or Medplum's X-Signature HMAC. 0 ok, else

@@ -18,7 +18,7 @@
 /* FHIR requests: 5 ms .. 60 s. */
 static const double fhir_bounds[METRICS_NBUCKET] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                     0.5,   1,    2.5,   5,    10,  60};
-/* A case, first input to report accepted: settle (seconds) .. hours (held
+/* A case, last input to report accepted: settle (seconds) .. hours (held
  * for missing inputs until work.preliminary_after). */
 static const double case_bounds[METRICS_NBUCKET] = {0.5, 1,   2,    5,    10,   30,
                                                     60,  300, 900, 3600, 14400, 86400};
@@ -343,7 +343,7 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
         histogram(&b, "nenfhir_fhir_request_duration_seconds", l, &m->fhir_seconds[k]);
     }
     head(&b, "nenfhir_case_latency_seconds", "histogram",
-         "From the first input of a queued case to its report accepted by the server");
+         "From the last input of a case to its report accepted by the server");
     histogram(&b, "nenfhir_case_latency_seconds", "", &m->case_seconds);
 
     /* the pipeline */

@@ -74,7 +74,7 @@ struct metrics {
     unsigned long refused[METRICS_NREFUSAL];
     unsigned long fhir[METRICS_NKIND][METRICS_NCLASS];
     struct metrics_histogram fhir_seconds[METRICS_NKIND];
-    struct metrics_histogram case_seconds;         /* first input -> report accepted */
+    struct metrics_histogram case_seconds;         /* last input -> report accepted */
     unsigned long tls_failures;                    /* handshakes that failed (alert sent) */
     unsigned long tls_client_cert_refused;         /* ... of them: client certificate */
     /* the last contact with the FHIR server (metrics_fhir_request) */

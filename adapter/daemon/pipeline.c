@@ -203,11 +203,11 @@ void pipeline_run_due(struct daemon *d)
 }
 
 /* issue 14 (metrics): the case latency histogram's start. */
-int pipeline_run_first_ms(const struct daemon *d, const void *ctx, int64_t *first_ms)
+int pipeline_run_last_input_ms(const struct daemon *d, const void *ctx, int64_t *last_ms)
 {
     for (const struct pipeline_run *r = d->pipeline.running; r; r = r->next)
         if ((const void *)r == ctx) {
-            *first_ms = r->job.first_ms;
+            *last_ms = r->job.touched_ms;
             return 1;
         }
     return 0;

@@ -67,8 +67,9 @@ const struct pipeline_stats *pipeline_stats(const struct daemon *d);
 int64_t pipeline_retry_delay_ms(const struct run_config *c, int attempts, long retry_after_s);
 
 /* issue 14 (metrics): if ctx (a FHIR request's ctx) is a run in flight, 1
- * with *first_ms = its job's first input since queued (the start of the
- * case latency: a report transaction's ctx is its run); else 0. Reads only. */
-int pipeline_run_first_ms(const struct daemon *d, const void *ctx, int64_t *first_ms);
+ * with *last_ms = when its job's last input came (the last touch: the
+ * start of the case latency, last input -> report accepted; a report
+ * transaction's ctx is its run); else 0. Reads only. */
+int pipeline_run_last_input_ms(const struct daemon *d, const void *ctx, int64_t *last_ms);
 
 #endif
