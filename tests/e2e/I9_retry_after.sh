@@ -26,7 +26,7 @@ phase() {
     e2e_lis post "$E2E_ROOT/examples/fhir/$4" >>"$E2E_DIR/post.txt"
     e2e_wait_reports "$1" "" 60
     tail -n +"$from" "$E2E_DIR/daemon.log" |
-        sed -n "s/.*the server answered the report transaction of [^ ]* with HTTP $2; attempt [0-9]*, next in \([0-9]*\) ms.*/\1/p"
+        sed -n "s/.*the server answered the report transaction of [^ ]* with HTTP $2\( after [0-9]* ms\)\{0,1\}; attempt [0-9]*, next in \([0-9]*\) ms.*/\2/p"
 }
 
 w1=$(phase 1 503 '"retryAfter":1000000000000' gastric-type1.json)
