@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 e2e_init I2_criteria_codes "$@"
 e2e_start_server
 e2e_config
-e2e_start_daemon
+e2e_start_daemon --debug # the intake lines show what queued a case
 grep -q "subscription criteria exclude nenfhir's own writes (_tag:not)" "$E2E_DIR/daemon.log" ||
     e2e_fail "the criteria do not exclude nenfhir's own writes on this server"
 e2e_lis post "$E2E_ROOT"/examples/fhir/gastric-type1.json >"$E2E_DIR/post.txt"
