@@ -93,6 +93,32 @@ static void peer_of_fd(int fd, char *out, size_t len)
     }
 }
 
+/* The peer's address, read when the handshake starts (the socket may be
+ * gone, or no longer the SSL's fd, when an alert is sent) and kept with the
+ * SSL object (ex_data; freed with it). */
+static int peer_index = -1;
+
+static void peer_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                      void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    free(ptr);
+}
+
+static void peer_remember(const SSL *ssl)
+{
+    if (peer_index < 0)
+        peer_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, peer_free);
+    if (peer_index < 0 || SSL_get_ex_data(ssl, peer_index))
+        return;
+    char *peer = malloc(80);
+    if (!peer)
+        return; /* logged as "unknown" then */
+    peer_of_fd(SSL_get_fd(ssl), peer, 80);
+    if (!SSL_set_ex_data((SSL *)ssl, peer_index, peer))
+        free(peer);
+}
+
 /* A fatal alert nenfhir sends ends the handshake: counted, and logged with
  * the peer's address; a certificate alert (or a handshake failure with no
  * client certificate while one is required) is a refused client certificate. */
@@ -102,7 +128,11 @@ static void tls_refused(const SSL *ssl, int alert)
     if (!l)
         return;
     char peer[80];
-    peer_of_fd(SSL_get_fd(ssl), peer, sizeof peer);
+    const char *kept = peer_index >= 0 ? SSL_get_ex_data(ssl, peer_index) : NULL;
+    if (kept)
+        snprintf(peer, sizeof peer, "%s", kept);
+    else
+        peer_of_fd(SSL_get_fd(ssl), peer, sizeof peer);
     int cert = (alert >= SSL_AD_BAD_CERTIFICATE && alert <= SSL_AD_UNKNOWN_CA) ||
                alert == SSL_AD_ACCESS_DENIED || alert == 116 /* certificate_required */ ||
                (alert == SSL_AD_HANDSHAKE_FAILURE && l->d->cfg->listen_client_ca[0] &&
@@ -125,8 +155,10 @@ static void tls_refused(const SSL *ssl, int alert)
  * TLS 1.3 key update starts a handshake again: setting it twice is harmless. */
 static void on_tls_info(const SSL *ssl, int where, int ret)
 {
-    if ((where & SSL_CB_HANDSHAKE_START) && SSL_is_server(ssl))
+    if ((where & SSL_CB_HANDSHAKE_START) && SSL_is_server(ssl)) {
         set_nodelay(SSL_get_fd(ssl));
+        peer_remember(ssl);
+    }
     if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE) && (ret >> 8) == SSL3_AL_FATAL)
         tls_refused(ssl, ret & 0xff);
 }

@@ -33,6 +33,11 @@ code=$(post --cert "$E2E_CERTS/bad-client.crt" --key "$E2E_CERTS/bad-client.key"
 [ "$code" = "000" ] || e2e_fail "a client certificate from another CA got HTTP $code"
 code=$(post)
 [ "$code" = "000" ] || e2e_fail "no client certificate got HTTP $code"
+# each refusal logged with the peer's address and counted (issue 14 item 3)
+grep -q "listen: refused the client certificate of 127\.0\.0\.1:[0-9]" "$E2E_DIR/daemon.log" ||
+    e2e_fail "a refused client certificate was not logged with the peer's address: $(grep 'listen:' "$E2E_DIR/daemon.log" | tail -2)"
+[ "$(e2e_metric nenfhir_tls_client_cert_refused_total)" -ge 2 ] ||
+    e2e_fail "refused client certificates not counted: $(e2e_metric nenfhir_tls_client_cert_refused_total)"
 code=$(post "${good[@]}" -H 'X-Nenfhir-Secret: wrong')
 [ "$code" = "403" ] || e2e_fail "wrong secret: HTTP $code, want 403"
 code=$(post "${good[@]}")
