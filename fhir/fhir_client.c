@@ -41,6 +41,9 @@ struct fhir_client {
     void *loop_ctx;
     fhir_client_observe_fn observe_fn; /* issue 14 (metrics): see every finished request */
     void *observe_ctx;
+    int allow_http;
+    int has_auth;                  /* issue 12 item 8: the hook below is set */
+    struct fhir_client_auth auth;
 };
 
 struct fhir_req {
@@ -59,6 +62,13 @@ struct fhir_req {
     char errbuf[CURL_ERROR_SIZE];
     fhir_client_done_fn cb;
     void *ctx;
+    /* issue 12 item 8: SMART */
+    int plain;                 /* fhir_client_request_plain: no Authorization */
+    char *scheme;              /* the URL's scheme (CURLOPT_PROTOCOLS_STR), owned */
+    int waiting;               /* not in the multi: waits for the auth hook */
+    int retried;               /* sent again after a 401 */
+    int fail_now;              /* fhir_client_auth_ready: fails in this round */
+    struct curl_slist *auth_node; /* the Authorization line, first in the headers */
 };
 
 static char *dup_or_null(const char *s)
@@ -466,6 +476,7 @@ struct fhir_client *fhir_client_new(const struct fhir_client_opts *o, char *err,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    c->allow_http = o->allow_http;
     if (client_set_base(c, o, err, errlen) != 0) {
         fhir_client_free(c);
         return NULL;
@@ -493,6 +504,11 @@ static void req_free(struct fhir_req *q)
     if (q->easy)
         curl_easy_cleanup(q->easy);
     curl_slist_free_all(q->headers);
+    if (q->auth_node) {
+        q->auth_node->next = NULL;
+        curl_slist_free_all(q->auth_node);
+    }
+    free(q->scheme);
     free(q->body);
     free(q->resp);
     free(q);
@@ -517,10 +533,51 @@ static long req_retry_after(struct fhir_req *q)
 
 static void client_observe(struct fhir_req *q);
 
+static int req_start(struct fhir_req *q);
+
+/* issue 12 item 8: q got a 401 with a token from the hook: tell the hook,
+ * and send q once more (now, or when fhir_client_auth_ready says). 1 when q
+ * goes on, 0 when the 401 is its answer. */
+static int req_retry_401(struct fhir_req *q)
+{
+    struct fhir_client *c = q->c;
+    if (q->retried || !q->auth_node || !c->has_auth)
+        return 0;
+    q->r.error = "";
+    if (c->observe_fn)
+        client_observe(q);
+    q->retried = 1;
+    free(q->resp);
+    q->resp = NULL;
+    q->resp_len = q->resp_cap = 0;
+    q->retry_after_seen = q->retry_after_overflow = 0;
+    memset(&q->r, 0, sizeof q->r);
+    q->r.retry_after_s = -1;
+    q->errbuf[0] = '\0';
+    /* the rejected header line, kept for the hook, then dropped */
+    struct curl_slist *a = q->auth_node;
+    q->auth_node = NULL;
+    a->next = NULL;
+    curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->headers);
+    c->auth.rejected(c->auth.ctx, a->data + strlen("Authorization: "));
+    curl_slist_free_all(a);
+    if (req_start(q) != 0)
+        return 0;
+    return 1;
+}
+
 static void req_finish(struct fhir_req *q, CURLcode rc, const char *why)
 {
     struct fhir_client *c = q->c;
     curl_multi_remove_handle(c->multi, q->easy);
+    if (!why && !q->too_big && rc == CURLE_OK && q->auth_node) {
+        long st = 0;
+        if (curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &st) == CURLE_OK && st == 401) {
+            q->r.status = 401;
+            if (req_retry_401(q))
+                return;
+        }
+    }
     c->pending--;
     if (q->prev)
         q->prev->next = q->next;
@@ -686,14 +743,15 @@ static int req_setup(struct fhir_req *q, const char *method, const char *url,
     struct fhir_client *c = q->c;
     CURL *e = q->easy;
     int bad = curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK;
-    struct curl_slist *h = curl_slist_append(NULL, "Accept: application/fhir+json");
+    struct curl_slist *h = curl_slist_append(
+        NULL, q->plain ? "Accept: application/json" : "Accept: application/fhir+json");
     if (h && content_type) {
         char ct[128];
         snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
         struct curl_slist *h2 = curl_slist_append(h, ct);
         h = h2 ? h2 : (curl_slist_free_all(h), NULL);
     }
-    if (h && c->auth_header) {
+    if (h && c->auth_header && !q->plain && !c->has_auth) {
         struct curl_slist *h2 = curl_slist_append(h, c->auth_header);
         h = h2 ? h2 : (curl_slist_free_all(h), NULL);
     }
@@ -726,7 +784,7 @@ static int req_setup(struct fhir_req *q, const char *method, const char *url,
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     /* only the base's scheme, and no redirects (curl's default, stated) */
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, c->origin.scheme);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, q->scheme ? q->scheme : c->origin.scheme);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -750,6 +808,32 @@ static int req_setup(struct fhir_req *q, const char *method, const char *url,
     return 0;
 }
 
+/* Add q to the multi, with the hook's Authorization line first (a FHIR API
+ * request with a hook set); or leave it waiting for the hook. 0, or -1. */
+static int req_start(struct fhir_req *q)
+{
+    struct fhir_client *c = q->c;
+    q->waiting = 0;
+    if (!q->plain && c->has_auth) {
+        const char *v = NULL;
+        if (c->auth.header(c->auth.ctx, &v) != 1 || !v) {
+            q->waiting = 1;
+            return 0;
+        }
+        struct curl_slist *a = curl_slist_append(NULL, v);
+        if (!a)
+            return -1;
+        a->next = q->headers;
+        q->auth_node = a;
+        curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, a);
+    }
+    return curl_multi_add_handle(c->multi, q->easy) == CURLM_OK ? 0 : -1;
+}
+
+static int request_start(struct fhir_client *c, char *u, int plain, char *scheme,
+                         const char *method, const char *body, size_t len,
+                         const char *content_type, fhir_client_done_fn cb, void *ctx);
+
 int fhir_client_request(struct fhir_client *c, const char *method, const char *url,
                         const char *body, size_t len, const char *content_type,
                         fhir_client_done_fn cb, void *ctx)
@@ -759,12 +843,59 @@ int fhir_client_request(struct fhir_client *c, const char *method, const char *u
     char *u = request_url(c, url ? url : "", &code, c->err, sizeof c->err);
     if (!u)
         return code;
-    struct fhir_req *q = calloc(1, sizeof *q);
-    if (!q) {
-        free(u);
+    return request_start(c, u, 0, NULL, method, body, len, content_type, cb, ctx);
+}
+
+int fhir_client_request_plain(struct fhir_client *c, const char *method, const char *url,
+                              int same_origin, const char *body, size_t len,
+                              const char *content_type, fhir_client_done_fn cb, void *ctx)
+{
+    c->err[0] = '\0';
+    CURLU *p = NULL;
+    if (fhir_client_check_base(url ? url : "", c->allow_http, c->err, sizeof c->err) != 0 ||
+        url_parse(url, &p, c->err, sizeof c->err) != 0)
+        return FHIR_CLIENT_EURL;
+    struct fhir_origin o = {0};
+    if (origin_of(p, &o) != 0) {
+        curl_url_cleanup(p);
+        origin_free(&o);
         snprintf(c->err, sizeof c->err, "out of memory");
         return FHIR_CLIENT_ENOMEM;
     }
+    int ok = !same_origin || (strcmp(o.scheme, c->origin.scheme) == 0 &&
+                              strcasecmp(o.host, c->origin.host) == 0 &&
+                              strcmp(o.port, c->origin.port) == 0);
+    char *u = ok ? url_string(p, c->err, sizeof c->err) : NULL;
+    char *scheme = o.scheme;
+    o.scheme = NULL;
+    origin_free(&o);
+    curl_url_cleanup(p);
+    if (!ok)
+        snprintf(c->err, sizeof c->err,
+                 "'%.300s' is not on the origin of the configured base %.200s (scheme, host "
+                 "and port must match): not requested",
+                 url, c->base);
+    if (!u) {
+        free(scheme);
+        return ok ? FHIR_CLIENT_ENOMEM : FHIR_CLIENT_EURL;
+    }
+    return request_start(c, u, 1, scheme, method, body, len, content_type, cb, ctx);
+}
+
+/* Make, set up and start (or leave waiting) the request for u (owned). */
+static int request_start(struct fhir_client *c, char *u, int plain, char *scheme,
+                         const char *method, const char *body, size_t len,
+                         const char *content_type, fhir_client_done_fn cb, void *ctx)
+{
+    struct fhir_req *q = calloc(1, sizeof *q);
+    if (!q) {
+        free(u);
+        free(scheme);
+        snprintf(c->err, sizeof c->err, "out of memory");
+        return FHIR_CLIENT_ENOMEM;
+    }
+    q->plain = plain;
+    q->scheme = scheme;
     q->c = c;
     q->cb = cb;
     q->ctx = ctx;
@@ -779,7 +910,7 @@ int fhir_client_request(struct fhir_client *c, const char *method, const char *u
         }
     }
     int bad = !q->easy || (body && !q->body) || req_setup(q, method, u, content_type) != 0 ||
-              curl_multi_add_handle(c->multi, q->easy) != CURLM_OK;
+              req_start(q) != 0;
     free(u);
     if (bad) {
         req_free(q);
@@ -874,4 +1005,56 @@ void fhir_client_set_observer(struct fhir_client *c, fhir_client_observe_fn fn, 
 {
     c->observe_fn = fn;
     c->observe_ctx = ctx;
+}
+
+/* ---- issue 12 item 8: the Authorization hook (SMART Backend Services) ---- */
+
+void fhir_client_set_auth(struct fhir_client *c, const struct fhir_client_auth *a)
+{
+    c->has_auth = a != NULL;
+    if (a)
+        c->auth = *a;
+    else
+        memset(&c->auth, 0, sizeof c->auth);
+}
+
+static struct fhir_req *first_waiting(struct fhir_client *c)
+{
+    for (struct fhir_req *q = c->reqs; q; q = q->next)
+        if (q->waiting)
+            return q;
+    return NULL;
+}
+
+void fhir_client_auth_ready(struct fhir_client *c, const char *error)
+{
+    char why[CURL_ERROR_SIZE];
+    if (error) {
+        snprintf(why, sizeof why, "no access token: %.200s", error);
+        /* those waiting now; a callback that starts a request again does
+         * not make it fail in this round */
+        for (struct fhir_req *q = c->reqs; q; q = q->next)
+            q->fail_now = q->waiting;
+        for (;;) {
+            struct fhir_req *q = c->reqs;
+            while (q && !q->fail_now)
+                q = q->next;
+            if (!q)
+                break;
+            q->waiting = q->fail_now = 0;
+            snprintf(q->errbuf, sizeof q->errbuf, "%s", why);
+            req_finish(q, CURLE_OK, q->errbuf);
+        }
+        return;
+    }
+    /* start each waiting one; one that still waits (the hook has no token
+     * again) stops the round: the next fhir_client_auth_ready goes on */
+    struct fhir_req *q;
+    while ((q = first_waiting(c))) {
+        if (req_start(q) != 0) {
+            q->waiting = 0;
+            req_finish(q, CURLE_OK, "out of memory");
+        } else if (q->waiting)
+            break;
+    }
 }

@@ -156,4 +156,31 @@ typedef void (*fhir_client_observe_fn)(void *ctx, const struct fhir_client_event
  * or cancel requests. NULL fn: none. */
 void fhir_client_set_observer(struct fhir_client *c, fhir_client_observe_fn fn, void *ctx);
 
+/* issue 12 item 8 (SMART Backend Services, fhir_smart.h): the Authorization
+ * header per request. header(ctx, &value) is asked when a request starts:
+ * 1 with value = the header line ("Authorization: Bearer ...", borrowed until
+ * the request is started), or 0: none yet, the request waits (not sent,
+ * still pending) until fhir_client_auth_ready. A response 401 to a request
+ * sent with a header calls rejected(ctx, value) (renew) and the request waits
+ * and is sent once more; a second 401 is its answer. With a hook set, the
+ * static token of fhir_client_opts is not sent. NULL a: no hook. */
+struct fhir_client_auth {
+    int (*header)(void *ctx, const char **value);
+    void (*rejected)(void *ctx, const char *value);
+    void *ctx;
+};
+void fhir_client_set_auth(struct fhir_client *c, const struct fhir_client_auth *a);
+/* error NULL: start the waiting requests (header asked again for each); else
+ * fail them: their callbacks get status 0 and "no access token: <error>". */
+void fhir_client_auth_ready(struct fhir_client *c, const char *error);
+
+/* A request outside the FHIR API (the token endpoint, the SMART discovery
+ * document): never an Authorization header; Accept: application/json. url:
+ * absolute, no user part; https, or http to a loopback host when the client
+ * allows http; same_origin: it must also have the base's scheme, host and
+ * port. Otherwise as fhir_client_request. */
+int fhir_client_request_plain(struct fhir_client *c, const char *method, const char *url,
+                              int same_origin, const char *body, size_t len,
+                              const char *content_type, fhir_client_done_fn cb, void *ctx);
+
 #endif

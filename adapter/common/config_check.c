@@ -7,6 +7,8 @@
 #include "config_check.h"
 
 #include "adapter_files.h"
+#include "fhir_client.h"
+#include "fhir_smart.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -239,6 +241,38 @@ static struct nen_codes *check_codes(struct check *k, const struct run_config *c
     return t;
 }
 
+/* issue 12 item 8: server.auth = smart-backend: client id and key file
+ * given, the key loads and is RSA >= 2048 or EC P-384, a token URL is https
+ * (or http to a loopback host with insecure_http). */
+static void check_smart(struct check *k, const struct run_config *c)
+{
+    if (strcmp(c->server_auth, "smart-backend") != 0) {
+        if (strcmp(c->server_auth, "token") == 0 && !c->server_token_file[0])
+            say(k, CONFIG_CHECK_ERROR, "server.auth", "auth = token needs server.token_file");
+        return;
+    }
+    if (!c->server_smart_client_id[0])
+        say(k, CONFIG_CHECK_ERROR, "server.smart_client_id", "required with auth = smart-backend");
+    if (!c->server_smart_key_file[0]) {
+        say(k, CONFIG_CHECK_ERROR, "server.smart_key_file", "required with auth = smart-backend");
+        return;
+    }
+    char err[512];
+    const char *alg = NULL;
+    if (c->server_smart_token_url[0] &&
+        fhir_client_check_base(c->server_smart_token_url, c->server_insecure_http, err,
+                               sizeof err) != 0)
+        say(k, CONFIG_CHECK_ERROR, "server.smart_token_url", "%s", err);
+    EVP_PKEY *key = fhir_smart_load_key(c->server_smart_key_file, &alg, err, sizeof err);
+    if (!key)
+        say(k, CONFIG_CHECK_ERROR, "server.smart_key_file", "%s", err);
+    else
+        say(k, CONFIG_CHECK_OK, "server.smart_key_file", "%.300s: %s key, signs %s",
+            c->server_smart_key_file, strcmp(alg, "RS384") == 0 ? "RSA" : "EC P-384", alg);
+    EVP_PKEY_free(key);
+    check_private(k, "server.smart_key_file", c->server_smart_key_file);
+}
+
 int config_check(const struct run_config *c, int64_t now_s, config_check_fn fn, void *ctx,
                  struct nen_codes **codes_out)
 {
@@ -258,6 +292,7 @@ int config_check(const struct run_config *c, int64_t now_s, config_check_fn fn, 
         read_certs(&k, "listen.client_ca", c->listen_client_ca, NULL);
     check_store_dir(&k, c->store_path);
     check_private(&k, "server.token_file", c->server_token_file);
+    check_smart(&k, c);
     check_private(&k, "subscription.secret_file", c->secret_file);
     check_private(&k, "server.client_key", c->server_client_key);
     if (listens)

@@ -88,12 +88,22 @@ static const struct run_choice run_levels[] = {{"info", NULL, 0}, {"debug", NULL
 static const struct run_choice run_log_formats[] = {{"text", NULL, 0}, {"json", NULL, 1},
                                                     {NULL, NULL, 0}};
 
+static const struct run_choice run_auths[] = {{"token", "token", 0},
+                                              {"smart-backend", "smart-backend", 0},
+                                              {"none", "none", 0},
+                                              {NULL, NULL, 0}};
+
 static const struct run_key run_keys[] = {
     {"server", "base", RK_STR, RUN_FIELD(server_base), .flags = RUN_NONEMPTY},
     {"server", "ca_file", RK_FILE, RUN_FIELD(server_ca_file)},
     {"server", "client_cert", RK_FILE, RUN_FIELD(server_client_cert)},
     {"server", "client_key", RK_FILE, RUN_FIELD(server_client_key)},
     {"server", "token_file", RK_SECRET, RUN_FIELD(server_token_file), RUN_AUX(server_token)},
+    {"server", "auth", RK_CHOICE_STR, RUN_FIELD(server_auth), .choices = run_auths},
+    {"server", "smart_client_id", RK_STR, RUN_FIELD(server_smart_client_id)},
+    {"server", "smart_token_url", RK_STR, RUN_FIELD(server_smart_token_url)},
+    {"server", "smart_key_file", RK_FILE, RUN_FIELD(server_smart_key_file)},
+    {"server", "smart_scopes", RK_STR, RUN_FIELD(server_smart_scopes)},
     {"server", "timeout", RK_INT, RUN_FIELD(server_timeout_s), .min = 1, .max = 3600},
     {"server", "insecure_http", RK_BOOL, RUN_FIELD(server_insecure_http)},
 

@@ -44,6 +44,15 @@ struct run_config {
     char server_client_key[RUN_PATH_LEN];
     char server_token_file[RUN_PATH_LEN];  /* static bearer token (I16), optional */
     char server_token[RUN_SECRET_LEN];     /* its content, trimmed (loaded) */
+    /* issue 12 item 8 (I16): SMART Backend Services */
+    char server_auth[16];               /* "token", "smart-backend", "none"; "" (default):
+                                           token when token_file is set, else none */
+    char server_smart_client_id[256];   /* required with smart-backend */
+    char server_smart_token_url[RUN_URL_LEN]; /* "" = discovered from the base's
+                                           .well-known/smart-configuration */
+    char server_smart_key_file[RUN_PATH_LEN]; /* PEM private key: RSA >= 2048 (RS384) or
+                                           EC P-384 (ES384); required with smart-backend */
+    char server_smart_scopes[1024];     /* "" = FHIR_SMART_DEFAULT_SCOPES (fhir_smart.h) */
     int server_timeout_s;               /* per request; default 30 */
     int server_insecure_http;           /* allow http:// base (loopback only); default 0 */
 

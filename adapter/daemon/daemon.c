@@ -21,6 +21,7 @@
 #include "adapter_files.h"
 #include "daemon.h"
 #include "daemon_run.h"
+#include "fhir_smart.h"
 #include "listener.h"
 #include "loop_curl.h"
 #include "reload.h"
@@ -124,6 +125,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     drain_check(d);
 }
 
+/* issue 12 item 8: fhir_smart's log lines */
+static void smart_log(void *ctx, const char *level, const char *line)
+{
+    (void)ctx;
+    adapter_log(level, "%s", line);
+}
+
 static int daemon_open(struct daemon *d, char *err, size_t errlen)
 {
     const struct run_config *c = d->cfg;
@@ -138,13 +146,23 @@ static int daemon_open(struct daemon *d, char *err, size_t errlen)
     for (int i = 0; i < c->nmap; i++)
         if (adapter_load_map(d->codes, c->map[i], err, errlen) != 0)
             return -1;
+    int smart = strcmp(c->server_auth, "smart-backend") == 0;
+    int no_token = smart || strcmp(c->server_auth, "none") == 0;
     struct fhir_client_opts o = {c->server_base, c->server_ca_file, c->server_client_cert,
-                                 c->server_client_key, c->server_token, c->server_timeout_s,
-                                 (size_t)256 * 1024 * 1024, "nenfhir/" NENFHIR_VERSION_STR,
-                                 c->server_insecure_http};
+                                 c->server_client_key, no_token ? NULL : c->server_token,
+                                 c->server_timeout_s, (size_t)256 * 1024 * 1024,
+                                 "nenfhir/" NENFHIR_VERSION_STR, c->server_insecure_http};
     d->client = fhir_client_new(&o, err, errlen);
     if (!d->client)
         return -1;
+    if (smart) {
+        struct fhir_smart_opts so = {c->server_smart_client_id, c->server_smart_token_url,
+                                     c->server_smart_key_file, c->server_smart_scopes,
+                                     smart_log, NULL};
+        d->smart = fhir_smart_new(d->client, &so, err, errlen);
+        if (!d->smart)
+            return -1;
+    }
     d->base = event_base_new();
     if (!d->base || !(d->loop = loop_curl_attach(d->base, d->client))) {
         snprintf(err, errlen, "cannot make the event loop");
@@ -176,6 +194,7 @@ static int daemon_open(struct daemon *d, char *err, size_t errlen)
 static void daemon_close(struct daemon *d)
 {
     fhir_client_free(d->client);  /* cancels what is in flight first */
+    fhir_smart_free(d->smart);    /* after the client: it cancels the token request */
     loop_curl_free(d->loop);
     listener_free(d->listener);
     struct event *evs[] = {d->work_timer, d->catchup_timer, d->sig_term, d->sig_int, d->sig_hup};

@@ -42,6 +42,7 @@ struct daemon {
     struct store *store;
     struct nen_codes *codes;
     struct fhir_client *client;
+    struct fhir_smart *smart;     /* issue 12 item 8: server.auth = smart-backend */
     int draining;                  /* SIGTERM: finish what runs, start nothing */
     int exit_code;
 

@@ -19,13 +19,14 @@ import { loadR4Definitions, writeErrors } from './fhir-validation.mjs';
 import { Controls, handleTestRequest } from './server-controls.mjs';
 import { Deliveries } from './server-delivery.mjs';
 import { Notifier } from './server-notify.mjs';
+import { Smart } from './server-smart.mjs';
 import { Stats, requestKind } from './server-stats.mjs';
 
 const USAGE = `usage: node server.mjs --cert FILE --key FILE [--ca FILE] [--require-client-cert]
        [--host 127.0.0.1] [--port 0] [--port-file FILE] [--style hapi|medplum]
        [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--delivery-concurrency 1]
        [--delivery-keepalive]
-       [--token-file FILE] [--quiet]`;
+       [--token-file FILE] [--smart-public-key PEM] [--smart-token-seconds 300] [--quiet]`;
 const MAX_BODY = 32 * 1024 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 
@@ -52,6 +53,8 @@ function parseOptions() {
         'delivery-concurrency': { type: 'string', default: '1' },
         'delivery-keepalive': { type: 'boolean', default: false },
         'token-file': { type: 'string' },
+        'smart-public-key': { type: 'string' },
+        'smart-token-seconds': { type: 'string', default: '300' },
         quiet: { type: 'boolean', default: false },
       },
     }));
@@ -87,6 +90,8 @@ function parseOptions() {
     concurrency: int('delivery-concurrency') || die('--delivery-concurrency must be at least 1'),
     keepAlive: values['delivery-keepalive'],
     token: values['token-file'] ? read('token-file').toString('utf8').trim() : undefined,
+    smartKey: values['smart-public-key'] ? read('smart-public-key').toString('utf8') : undefined,
+    smartSeconds: int('smart-token-seconds'),
     quiet: values.quiet,
   };
 }
@@ -107,6 +112,7 @@ const controls = new Controls();
 const foreign = []; // /fhir requests whose Host is not the server's own (foreign-next)
 const deliveries = new Deliveries({ ...opts, log: chatter });
 let base; // https://host:port/fhir, known once listening
+const smart = opts.smartKey ? new Smart({ publicKeyPem: opts.smartKey, tokenSeconds: opts.smartSeconds, log }) : undefined;
 const notifier = new Notifier({ store, deliveries, controls, defaultStyle: opts.style, base: () => base, log });
 
 // ---------------------------------------------------------------------------
@@ -177,7 +183,12 @@ async function handleFhir(req, res, url) {
     foreign.push({ method: req.method, url: req.url, host: req.headers.host ?? null, authorization: Boolean(req.headers.authorization) });
   }
   const method = req.method;
-  if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
+  // with SMART on, the static token (--token-file) still lets the test LIS in
+  if (smart && !smart.authorized(req.headers.authorization) &&
+      !(opts.token !== undefined && req.headers.authorization === `Bearer ${opts.token}`)) {
+    return send(401, outcome(401, 'login', 'Missing, unknown or expired SMART access token'), { 'WWW-Authenticate': 'Bearer' });
+  }
+  if (!smart && opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
     return send(401, outcome(401, 'login', 'Missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
   }
   const isWrite = WRITE_METHODS.has(method);
@@ -274,7 +285,22 @@ async function handle(req, res) {
   res.on('finish', () => chatter(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
   const url = new URL(req.url, 'https://server');
   try {
-    if (url.pathname.startsWith('/_test/')) await handleTest(req, res, url);
+    if (url.pathname === '/_test/smart-down' && smart) {
+      smart.downUntil = Date.now() + Number(url.searchParams.get('seconds') ?? '10') * 1000;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ downUntil: smart.downUntil }));
+    } else if (url.pathname === '/_test/smart-stats' && smart) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(smart.stats()));
+    } else if (url.pathname === '/fhir/.well-known/smart-configuration' && smart) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(smart.configuration(base)));
+    } else if (url.pathname === '/auth/token' && smart && req.method === 'POST') {
+      const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+      const answer = await smart.token(form, base);
+      res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(answer.body));
+    } else if (url.pathname.startsWith('/_test/')) await handleTest(req, res, url);
     else if (url.pathname === '/fhir' || url.pathname.startsWith('/fhir/')) await handleFhir(req, res, url);
     else {
       res.writeHead(404, { 'Content-Type': 'application/fhir+json' });
