@@ -186,6 +186,12 @@ static void on_seed_page(void *ctx, const struct fhir_response *resp)
 static void seed(struct pipeline_run *r)
 {
     char err[700];
+    if (strncmp(r->job.key, "Patient/", 8) != 0) { /* intake makes no other key */
+        snprintf(r->fail, sizeof r->fail, "case key %.160s is no Patient reference",
+                 r->job.key);
+        pipeline_run_fail(r, 400, -1, r->fail, NULL);
+        return;
+    }
     const char *const params[] = {"_id", r->job.key + 8,
                                   "_revinclude", "Observation:subject",
                                   "_revinclude", "Condition:subject",
