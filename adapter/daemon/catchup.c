@@ -178,20 +178,11 @@ static void vanish_end(struct catchup_round *r, int completed)
 /* ref is gone from the server: forget it and recompute its case. */
 static int vanish_gone(struct daemon *d, const char *ref, long status)
 {
-    char key[STORE_KEY_LEN];
+    char how[80];
+    snprintf(how, sizeof how, "is gone (HTTP %ld) and no delete notification came", status);
     if (store_begin(d->store) != 0)
         return -1;
-    int found = store_member_get(d->store, ref, key, sizeof key);
-    int rc = found < 0 ? -1 : 0;
-    if (found == 1) {
-        LOG_INFO("%s is gone (HTTP %ld) and no delete notification came: case %s will be "
-                 "recomputed (I6)", ref, status, key);
-        rc = store_member_forget(d->store, ref);
-        if (rc == 0 && store_mirror_remove(d->store, ref) < 0) /* not an input any more */
-            rc = -1;
-        if (rc == 0)
-            rc = store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms);
-    }
+    int rc = intake_gone(d, ref, how) < 0 ? -1 : 0;
     if (rc == 0)
         rc = store_commit(d->store);
     if (rc != 0)
@@ -602,14 +593,11 @@ static int resolve_record(struct daemon *d, const char *ref, const struct fhir_r
             LOG_WARN("%s: unreadable (%s); ignored", ref, err.msg);
         json_object_put(res);
     } else {
-        char key[STORE_KEY_LEN];
-        int found = store_member_get(d->store, ref, key, sizeof key);
-        rc = found < 0 ? -1 : 0;
-        if (found == 1) {
-            LOG_INFO("%s is gone (HTTP %ld): case %s will be recomputed (I6)", ref,
-                     resp->status, key);
-            rc = store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms);
-        }
+        /* the resource an id-only notification named is gone: as a delete,
+         * its kept copy goes too (else its case would recompute the same) */
+        char how[40];
+        snprintf(how, sizeof how, "is gone (HTTP %ld)", resp->status);
+        rc = intake_gone(d, ref, how) < 0 ? -1 : 0;
     }
     if (rc == 0)
         rc = store_resolve_done(d->store, ref);

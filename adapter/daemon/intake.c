@@ -177,10 +177,9 @@ static int mirror_case_cb(void *ctx, const char *ref, const char *type, const ch
     return 0;
 }
 
-static int intake_deleted(struct daemon *d, const struct fhir_notify_event *e)
+int intake_gone(struct daemon *d, const char *ref, const char *how)
 {
-    char ref[STORE_KEY_LEN], key[STORE_KEY_LEN] = "";
-    snprintf(ref, sizeof ref, "%s/%s", e->type, e->id);
+    char key[STORE_KEY_LEN] = "";
     int found = store_member_get(d->store, ref, key, sizeof key);
     if (found < 0)
         return -1;
@@ -190,15 +189,23 @@ static int intake_deleted(struct daemon *d, const struct fhir_notify_event *e)
             return -1;
         found = kept == 1 && key[0];
     }
-    if (found == 0) {
-        LOG_INFO("%s deleted: not an input of a known case, nothing to recompute", ref);
+    if (found == 0)
         return 0;
-    }
-    LOG_INFO("%s deleted: case %s will be recomputed (I6)", ref, key);
+    LOG_INFO("%s %s: case %s will be recomputed (I6)", ref, how, key);
     if (store_mirror_remove(d->store, ref) < 0 || store_member_forget(d->store, ref) != 0 ||
         store_job_touch(d->store, key, adapter_now_ms(), d->cfg->work_settle_ms) != 0)
         return -1;
-    return 0;
+    return 1;
+}
+
+static int intake_deleted(struct daemon *d, const struct fhir_notify_event *e)
+{
+    char ref[STORE_KEY_LEN];
+    snprintf(ref, sizeof ref, "%s/%s", e->type, e->id);
+    int rc = intake_gone(d, ref, "deleted");
+    if (rc == 0)
+        LOG_INFO("%s deleted: not an input of a known case, nothing to recompute", ref);
+    return rc < 0 ? -1 : 0;
 }
 
 static int intake_event(struct daemon *d, const struct fhir_notify_event *e, int *catchup)

@@ -52,6 +52,14 @@ int intake_is_input(const struct nen_codes *t, json_object *res);
  * out of memory (logged). Inside the caller's store transaction. */
 int intake_mirror(struct daemon *d, json_object *res, const char *patient_key);
 
+/* Input ref ("Observation/1") is gone from the server (a delete notified, a
+ * read answering 404/410): forgotten (input mirror, member table) and its
+ * case, found through either, queued again, logged as "REF HOW: case K
+ * will be recomputed (I6)". Inside the caller's store transaction. Returns
+ * 1 when a case was queued, 0 when ref is no input of a known case, -1 on a
+ * store error. */
+int intake_gone(struct daemon *d, const char *ref, const char *how);
+
 /* Observations not kept since start (their code is no input): /metrics. */
 unsigned long intake_not_kept(const struct daemon *d);
 
