@@ -84,8 +84,8 @@ static void test_no_value_without_question(void)
         "\"valueString\":\"25%\"", "\"valueString\":\"Present\"", "\"valueString\":\"liver\"",
         "\"valueString\":\"pT2\"", "\"valueInteger\":3", "\"valueBoolean\":true",
         "\"valueRange\":{\"low\":{\"value\":1,\"code\":\"%\"},\"high\":{\"value\":5,\"code\":\"%\"}}",
-        "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"https://nenfhir.org/fhir/CodeSystem/"
-        "nen-value\",\"code\":\"liver\"}],\"text\":\"liver\"}"};
+        ("\"valueCodeableConcept\":{\"coding\":[{\"system\":\"https://nenfhir.org/fhir/CodeSystem/"
+         "nen-value\",\"code\":\"liver\"}],\"text\":\"liver\"}")};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         CU_ASSERT(unknown_question_gives_nothing(others[i], others[i]));
     nen_codes_free(t);
