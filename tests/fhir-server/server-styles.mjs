@@ -1,9 +1,11 @@
 // How a rest-hook notification looks on the wire, in the three styles the test
 // server imitates. Each builder returns { method, url, headers, body }.
 //
-//   hapi     (R4 criteria) no channel.payload: bodiless POST {endpoint}; with a
-//            payload: PUT {endpoint}/{Type}/{id} carrying the resource, DELETE
-//            {endpoint}/{Type}/{id} on delete. Sends channel.header.
+//   hapi     (R4 criteria) no channel.payload: bodiless POST {endpoint} (a form
+//            Content-Type, as HAPI's client); with a payload: PUT
+//            {endpoint}/{Type}/{id} carrying the resource with If-Match, DELETE
+//            {endpoint}/{Type}/{id} on delete. Sends channel.header and HAPI's
+//            User-Agent, Accept and Accept-Encoding (see hapiRequest).
 //   medplum  (R4 criteria) POST {endpoint} with the resource JSON ({} on delete,
 //            plus X-Medplum-Deleted-Resource), X-Signature = hex HMAC-SHA256 of the
 //            body with the subscription-secret extension. Does NOT send
@@ -75,14 +77,43 @@ function channelHeaders(sub) {
 
 const endpointPlus = (endpoint, path) => `${endpoint.replace(/\/+$/, '')}/${path}`;
 
+// The headers HAPI FHIR 8.8.0's rest-hook client (its generic FHIR client over
+// Apache HttpClient) sends, as recorded by a receiver (tests/hapi-server/README.md,
+// "HAPI's behaviour versus the Node test server's imitation", items 1-3).
+export const HAPI_USER_AGENT = 'HAPI-FHIR/8.8.0 (FHIR Client; FHIR 4.0.1/R4; apache)';
+const HAPI_ACCEPT = {
+  json: 'application/fhir+json;q=1.0, application/json+fhir;q=0.9',
+  xml: 'application/fhir+xml;q=1.0, application/xml+fhir;q=0.9',
+  any: 'application/fhir+xml;q=1.0, application/fhir+json;q=1.0, application/xml+fhir;q=0.9, application/json+fhir;q=0.9',
+};
+const HAPI_FORM_TYPE = 'application/x-www-form-urlencoded; charset=UTF-8';
+
+// HAPI style. No payload: a bodiless POST {endpoint} for every notified change,
+// deletes included (HAPI's client posts an empty form: a form Content-Type with
+// Content-Length 0, and a stray If-None-Exist naming the endpoint). With a
+// payload: PUT {endpoint}/{Type}/{id} with the stored resource and
+// If-Match: W/"<versionId>", or DELETE {endpoint}/{Type}/{id}. channel.header
+// lines come first; HAPI's own headers (User-Agent, Accept, Accept-Encoding)
+// are added as HAPI sends them.
 export function hapiRequest(sub, { action, resource }) {
   const { endpoint, payload } = sub.channel;
-  const headers = channelHeaders(sub);
-  if (!payload) return { method: 'POST', url: endpoint, headers, body: null };
+  const base = { ...channelHeaders(sub), 'User-Agent': HAPI_USER_AGENT, 'Accept-Encoding': 'gzip' };
+  if (!payload) {
+    const headers = {
+      ...base,
+      Accept: HAPI_ACCEPT.any,
+      'Content-Type': HAPI_FORM_TYPE,
+      'If-None-Exist': `${endpoint}, ${endpoint}?`,
+    };
+    return { method: 'POST', url: endpoint, headers, body: null };
+  }
+  const format = formatOf(payload) ?? 'json';
   const url = endpointPlus(endpoint, `${resource.resourceType}/${resource.id}`);
-  if (action === 'delete') return { method: 'DELETE', url, headers, body: null };
-  const { body, contentType } = serialize(resource, formatOf(payload) ?? 'json');
-  return { method: 'PUT', url, headers: { ...headers, 'Content-Type': contentType }, body };
+  if (action === 'delete') return { method: 'DELETE', url, headers: { ...base, Accept: HAPI_ACCEPT[format] }, body: null };
+  const { body, contentType } = serialize(resource, format);
+  const headers = { ...base, Accept: HAPI_ACCEPT[format], 'Content-Type': contentType };
+  if (resource.meta?.versionId) headers['If-Match'] = `W/"${resource.meta.versionId}"`;
+  return { method: 'PUT', url, headers, body };
 }
 
 export function medplumRequest(sub, { action, resource }) {

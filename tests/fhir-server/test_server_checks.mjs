@@ -346,11 +346,20 @@ await check('HAPI style with payload: PUT {endpoint}/Type/id with the resource, 
   const put = await waitFor('HAPI PUT', () => at('/hapi/').find((r) => r.method === 'PUT'));
   assert.equal(put.path, `/hapi/Observation/${obs.id}`);
   assert.equal(JSON.parse(put.body).id, obs.id);
-  assert.match(put.headers['content-type'], /application\/fhir\+json/);
+  assert.equal(put.headers['content-type'], 'application/fhir+json; charset=UTF-8');
+  assert.equal(put.headers['if-match'], 'W/"1"');
+  assert.equal(put.headers.accept, 'application/fhir+json;q=1.0, application/json+fhir;q=0.9');
+  assert.equal(put.headers['user-agent'], 'HAPI-FHIR/8.8.0 (FHIR Client; FHIR 4.0.1/R4; apache)');
+  assert.equal(put.headers['accept-encoding'], 'gzip');
   assert.equal(put.headers.authorization, 'Bearer hapi-hook');
   assert.equal((await fhir('DELETE', `Observation/${obs.id}`)).status, 200);
   const del = await waitFor('HAPI DELETE', () => at('/hapi/').find((r) => r.method === 'DELETE'));
   assert.equal(del.path, `/hapi/Observation/${obs.id}`);
+  assert.equal(del.body, '');
+  assert.equal(del.headers['content-type'], undefined);
+  assert.equal(del.headers['if-match'], undefined);
+  assert.equal(del.headers.accept, 'application/fhir+json;q=1.0, application/json+fhir;q=0.9');
+  assert.equal(del.headers.authorization, 'Bearer hapi-hook');
   assert.equal(at('/hapi/').length, 2);
 });
 
@@ -361,21 +370,42 @@ await check('HAPI style with payload application/fhir+xml: PUT with XML; no DELE
   const obs = await create(observation('44444-4'));
   const put = await waitFor('HAPI XML PUT', () => at('/hapixml/')[0]);
   assert.equal(put.path, `/hapixml/Observation/${obs.id}`);
-  assert.match(put.headers['content-type'], /application\/fhir\+xml/);
+  assert.equal(put.headers['content-type'], 'application/fhir+xml; charset=UTF-8');
+  assert.equal(put.headers.accept, 'application/fhir+xml;q=1.0, application/xml+fhir;q=0.9');
+  assert.equal(put.headers['if-match'], 'W/"1"');
   assert.match(put.body, new RegExp(`<Observation xmlns="http://hl7.org/fhir"><id value="${obs.id}"/>`));
   assert.equal((await fhir('DELETE', `Observation/${obs.id}`)).status, 200);
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(at('/hapixml/').length, 1, 'a DELETE was sent without subscription-send-delete-messages');
 });
 
-await check('HAPI style without payload: bodiless POST {endpoint}', async () => {
+await check('HAPI style without payload: bodiless POST {endpoint} with a form Content-Type and a stray If-None-Exist', async () => {
   await activeSubscription(subscription(`Condition?code=${SCT}|1111`, { endpoint: `${hook}/empty` }));
   await create({ resourceType: 'Condition', code: { coding: [{ system: SCT, code: '1111' }] }, subject: { reference: `Patient/${shared.patient.id}` } });
   const post = await waitFor('empty POST', () => at('/empty')[0]);
   assert.equal(post.method, 'POST');
   assert.equal(post.body, '');
   assert.equal(post.headers['content-length'], '0');
-  assert.equal(post.headers['content-type'], undefined);
+  assert.equal(post.headers['content-type'], 'application/x-www-form-urlencoded; charset=UTF-8');
+  assert.equal(post.headers['if-none-exist'], `${hook}/empty, ${hook}/empty?`);
+  assert.equal(post.headers.accept,
+    'application/fhir+xml;q=1.0, application/fhir+json;q=1.0, application/xml+fhir;q=0.9, application/json+fhir;q=0.9');
+  assert.equal(post.headers['user-agent'], 'HAPI-FHIR/8.8.0 (FHIR Client; FHIR 4.0.1/R4; apache)');
+});
+
+await check('HAPI style without payload, deletes asked for: a delete is announced as a bodiless POST too', async () => {
+  await activeSubscription(subscription(`Condition?code=${SCT}|2222`, {
+    endpoint: `${hook}/emptydel`,
+    extension: [{ url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages', valueBoolean: true }],
+  }));
+  const cond = await create({ resourceType: 'Condition', code: { coding: [{ system: SCT, code: '2222' }] }, subject: { reference: `Patient/${shared.patient.id}` } });
+  await waitFor('POST for the create', () => at('/emptydel')[0]);
+  assert.equal((await fhir('DELETE', `Condition/${cond.id}`)).status, 200);
+  const del = await waitFor('POST for the delete', () => at('/emptydel')[1]);
+  assert.deepEqual([del.method, del.path, del.body], ['POST', '/emptydel', '']);
+  assert.equal(del.headers['content-type'], 'application/x-www-form-urlencoded; charset=UTF-8');
+  const records = (await control('deliveries')).json.filter((d) => d.url === `${hook}/emptydel`);
+  assert.deepEqual(records.map((d) => d.method), ['POST', 'POST']);
 });
 
 await check('Medplum style: POST with the resource, X-Signature HMAC, no channel.header; {} on delete', async () => {
