@@ -5,8 +5,18 @@
 // order, each after the previous one's last attempt, and the queue is taken
 // first come first served otherwise (as HAPI's delivery channel, which has
 // several concurrent consumers per channel). A failed attempt (connection
-// or TLS error, timeout, non-2xx answer) is retried `retries` times, `retryDelayMs`
-// apart, then given up, as HAPI does. HTTPS trusts the server's --ca and presents
+// or TLS error, timeout, non-2xx answer) is retried, then given up:
+//   - policy 'fixed': `retries` times, `retryDelayMs` apart;
+//   - policy 'hapi' (HAPI FHIR's channel retry, Spring Retry with
+//     RetryPolicyProvider's TimeoutRetryPolicy of 60 s and an exponential
+//     back-off from 1 s, factor 1.1): after `backoff.firstMs`, then each delay
+//     1.1 times the last, while less than `backoff.windowMs` have passed since
+//     the first attempt (about 21 attempts in 60 s when each fails at once).
+// `policyOf(note)` picks the policy per notification (server.mjs: 'hapi' for
+// hapi-style notifications unless --delivery-retries/--delivery-retry-delay-ms
+// ask for fixed ones). With `delayMs` (--delivery-delay-ms) a notification
+// leaves no earlier than that long after it was queued (HAPI delivers 40 ms to
+// 5 s after the commit). HTTPS trusts the server's --ca and presents
 // the server's own certificate as client certificate. Every attempt, and every
 // notification dropped by the test control, is kept in `records`.
 //
@@ -20,14 +30,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
+// HAPI FHIR's delivery retry (see above): first delay, factor, window.
+export const HAPI_BACKOFF = { firstMs: 1000, factor: 1.1, windowMs: 60_000 };
+
 export class Deliveries {
-  constructor({ ca, cert, key, retries, retryDelayMs, concurrency = 1, keepAlive = false, log }) {
+  // retries, retryDelayMs: the fixed policy; backoff: { firstMs, factor,
+  // windowMs } of the hapi policy (default HAPI_BACKOFF); policyOf(note) ->
+  // 'fixed' | 'hapi' (default: always 'fixed'); delayMs: see above.
+  constructor({ ca, cert, key, retries, retryDelayMs, backoff = HAPI_BACKOFF, policyOf = () => 'fixed', delayMs = 0,
+    concurrency = 1, keepAlive = false, log }) {
     this.tls = { ca, cert, key };
     this.agents = keepAlive
       ? { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true, ...this.tls }) }
       : null;
     this.retries = retries;
     this.retryDelayMs = retryDelayMs;
+    this.backoff = backoff;
+    this.policyOf = policyOf;
+    this.delayMs = delayMs;
     this.concurrency = Math.max(1, concurrency);
     this.log = log;
     this.records = [];
@@ -47,8 +67,9 @@ export class Deliveries {
     let q = this.queues.get(note.subscription);
     if (!q) this.queues.set(note.subscription, (q = { waiting: [], busy: new Set(), active: 0 }));
     this.stats.queued++;
+    const due = Date.now() + this.delayMs;
     return new Promise((resolve) => {
-      q.waiting.push({ note, resolve });
+      q.waiting.push({ note, resolve, due });
       this.pump(q);
     });
   }
@@ -58,7 +79,7 @@ export class Deliveries {
   pump(q) {
     const blocked = new Set(q.busy);
     for (let i = 0; i < q.waiting.length && q.active < this.concurrency; ) {
-      const { note, resolve } = q.waiting[i];
+      const { note, resolve, due } = q.waiting[i];
       if (blocked.has(note.type)) {
         i++;
         continue;
@@ -69,7 +90,7 @@ export class Deliveries {
       q.active++;
       this.stats.inFlight++;
       this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
-      this.deliver(note).then((result) => {
+      this.deliver(note, due).then((result) => {
         q.active--;
         this.stats.inFlight--;
         this.stats.notifications++;
@@ -86,7 +107,18 @@ export class Deliveries {
     this.log(`${describe(note)}: dropped (test control)`);
   }
 
-  async deliver(note) {
+  // The delays between attempts: for 'fixed', retries times retryDelayMs; for
+  // 'hapi', firstMs * factor^k while the window allows (checked by deliver).
+  nextDelay(policy, attempt) {
+    if (policy === 'hapi') return this.backoff.firstMs * this.backoff.factor ** (attempt - 1);
+    return attempt > this.retries ? null : this.retryDelayMs;
+  }
+
+  async deliver(note, due = 0) {
+    if (due > Date.now()) await sleep(due - Date.now());
+    const policy = this.policyOf(note);
+    const first = Date.now();
+    const inWindow = () => policy !== 'hapi' || Date.now() - first < this.backoff.windowMs;
     for (let attempt = 1; ; attempt++) {
       const started = new Date();
       const result = await this.attempt(note.request);
@@ -97,8 +129,13 @@ export class Deliveries {
       this.records.push(record(note, result, started, attempt, false));
       const { method, url } = note.request;
       this.log(`${describe(note)} ${method} ${url} attempt ${attempt}: ${result.status ?? result.error}`);
-      if (result.ok || attempt > this.retries) return result;
-      await sleep(this.retryDelayMs);
+      if (result.ok) return result;
+      const delay = inWindow() ? this.nextDelay(policy, attempt) : null;
+      if (delay !== null) await sleep(delay);
+      if (delay === null || !inWindow()) {
+        this.log(`${describe(note)}: given up after ${attempt} attempt(s) (${policy} retry policy)`);
+        return result;
+      }
     }
   }
 

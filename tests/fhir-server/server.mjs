@@ -17,15 +17,17 @@ import { FormatError, parseBody, responseFormat, serialize } from './fhir-format
 import { FhirStore } from './fhir-store.mjs';
 import { loadR4Definitions, writeErrors } from './fhir-validation.mjs';
 import { Controls, handleTestRequest } from './server-controls.mjs';
-import { Deliveries } from './server-delivery.mjs';
+import { Deliveries, HAPI_BACKOFF } from './server-delivery.mjs';
 import { Notifier } from './server-notify.mjs';
 import { Smart } from './server-smart.mjs';
 import { Stats, requestKind } from './server-stats.mjs';
 
 const USAGE = `usage: node server.mjs --cert FILE --key FILE [--ca FILE] [--require-client-cert]
        [--host 127.0.0.1] [--port 0] [--port-file FILE] [--style hapi|medplum]
-       [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--delivery-concurrency 1]
-       [--delivery-keepalive]
+       [--delivery-retries 2] [--delivery-retry-delay-ms 500] [--delivery-retry-policy hapi|fixed]
+       [--delivery-retry-window-ms 60000] [--delivery-delay-ms 0] [--delivery-concurrency 1]
+       [--delivery-keepalive] [--delete-integrity true|false] [--paging medplum|hapi]
+       [--search-expire-ms 3600000] [--search-cache-ms N] [--ids uuid|sequence]
        [--token-file FILE] [--smart-public-key PEM] [--smart-token-seconds 300] [--quiet]`;
 const MAX_BODY = 32 * 1024 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
@@ -48,8 +50,16 @@ function parseOptions() {
         port: { type: 'string', default: '0' },
         'port-file': { type: 'string' },
         style: { type: 'string', default: 'hapi' },
-        'delivery-retries': { type: 'string', default: '2' },
-        'delivery-retry-delay-ms': { type: 'string', default: '500' },
+        'delivery-retries': { type: 'string' },
+        'delivery-retry-delay-ms': { type: 'string' },
+        'delivery-retry-policy': { type: 'string' },
+        'delivery-retry-window-ms': { type: 'string', default: String(HAPI_BACKOFF.windowMs) },
+        'delivery-delay-ms': { type: 'string', default: '0' },
+        'delete-integrity': { type: 'string' },
+        paging: { type: 'string', default: 'medplum' },
+        'search-expire-ms': { type: 'string', default: '3600000' },
+        'search-cache-ms': { type: 'string' },
+        ids: { type: 'string', default: 'uuid' },
         'delivery-concurrency': { type: 'string', default: '1' },
         'delivery-keepalive': { type: 'boolean', default: false },
         'token-file': { type: 'string' },
@@ -64,6 +74,21 @@ function parseOptions() {
   if (!values.cert || !values.key) die('--cert and --key are required');
   if (values['require-client-cert'] && !values.ca) die('--require-client-cert needs --ca');
   if (!['hapi', 'medplum'].includes(values.style)) die('--style must be hapi or medplum');
+  // HAPI's retries (1 s back-off x1.1 for 60 s) for hapi-style notifications
+  // unless fixed retries are asked for
+  const fixedAsked = values['delivery-retries'] !== undefined || values['delivery-retry-delay-ms'] !== undefined;
+  values['delivery-retries'] ??= '2';
+  values['delivery-retry-delay-ms'] ??= '500';
+  values['delivery-retry-policy'] ??= fixedAsked ? 'fixed' : 'hapi';
+  if (!['hapi', 'fixed'].includes(values['delivery-retry-policy'])) die('--delivery-retry-policy must be hapi or fixed');
+  // HAPI JPA refuses to delete a referenced resource (setEnforceReferentialIntegrityOnDelete, default true)
+  values['delete-integrity'] ??= values.style === 'hapi' ? 'true' : 'false';
+  if (!['true', 'false'].includes(values['delete-integrity'])) die('--delete-integrity must be true or false');
+  if (!['hapi', 'medplum'].includes(values.paging)) die('--paging must be hapi or medplum');
+  // HAPI JPA reuses an identical search made within 60 s (setReuseCachedSearchResultsForMillis)
+  values['search-cache-ms'] ??= values.paging === 'hapi' ? '60000' : '0';
+  if (values.paging !== 'hapi' && values['search-cache-ms'] !== '0') die('--search-cache-ms needs --paging hapi');
+  if (!['uuid', 'sequence'].includes(values.ids)) die('--ids must be uuid or sequence');
   const int = (name) => {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 0) die(`--${name} must be a non-negative integer`);
@@ -87,6 +112,14 @@ function parseOptions() {
     style: values.style,
     retries: int('delivery-retries'),
     retryDelayMs: int('delivery-retry-delay-ms'),
+    retryPolicy: values['delivery-retry-policy'],
+    retryWindowMs: int('delivery-retry-window-ms'),
+    deliveryDelayMs: int('delivery-delay-ms'),
+    deleteIntegrity: values['delete-integrity'] === 'true',
+    paging: values.paging,
+    searchExpireMs: int('search-expire-ms'),
+    searchCacheMs: int('search-cache-ms'),
+    ids: values.ids,
     concurrency: int('delivery-concurrency') || die('--delivery-concurrency must be at least 1'),
     keepAlive: values['delivery-keepalive'],
     token: values['token-file'] ? read('token-file').toString('utf8').trim() : undefined,
@@ -103,6 +136,9 @@ const chatter = opts.quiet ? () => {} : log;
 loadR4Definitions({ searchParameters: true });
 const stats = new Stats();
 const store = new FhirStore({
+  deleteIntegrity: opts.deleteIntegrity,
+  ids: opts.ids,
+  paging: opts.paging === 'hapi' ? { expireMs: opts.searchExpireMs, cacheMs: opts.searchCacheMs } : undefined,
   onCommit: (changes, sent) => {
     stats.committed(changes);
     notifier.commit(changes, sent);
@@ -110,7 +146,14 @@ const store = new FhirStore({
 });
 const controls = new Controls();
 const foreign = []; // /fhir requests whose Host is not the server's own (foreign-next)
-const deliveries = new Deliveries({ ...opts, log: chatter });
+const deliveries = new Deliveries({
+  ...opts,
+  backoff: { ...HAPI_BACKOFF, windowMs: opts.retryWindowMs },
+  // HAPI's retry policy is HAPI's: medplum and backport notifications keep the fixed one
+  policyOf: (note) => (opts.retryPolicy === 'hapi' && note.style === 'hapi' ? 'hapi' : 'fixed'),
+  delayMs: opts.deliveryDelayMs,
+  log: chatter,
+});
 let base; // https://host:port/fhir, known once listening
 const smart = opts.smartKey ? new Smart({ publicKeyPem: opts.smartKey, tokenSeconds: opts.smartSeconds, log }) : undefined;
 const notifier = new Notifier({ store, deliveries, controls, defaultStyle: opts.style, base: () => base, log });
