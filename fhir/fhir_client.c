@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Scheme, host, port (the default one filled in) and path (no trailing '/')
  * of a URL, as curl parsed them; each malloc'd. */
@@ -44,6 +45,9 @@ struct fhir_client {
     int allow_http;
     int has_auth;                  /* issue 12 item 8: the hook below is set */
     struct fhir_client_auth auth;
+    /* issue 12 item 8: the loop's one timer serves curl and the hook's wake-up
+     * (fhir_client_auth_retry_in); monotonic ms, -1 none */
+    int64_t curl_due_ms, auth_due_ms;
 };
 
 struct fhir_req {
@@ -413,12 +417,40 @@ static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *soc
     return 0;
 }
 
+static int64_t client_now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return (int64_t)time(NULL) * 1000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ask the loop for the earlier of curl's timeout and the hook's wake-up. */
+static void client_arm(struct fhir_client *c)
+{
+    if (!c->timer_fn)
+        return;
+    int64_t due = c->curl_due_ms;
+    if (c->auth_due_ms >= 0 && (due < 0 || c->auth_due_ms < due))
+        due = c->auth_due_ms;
+    if (due < 0) {
+        c->timer_fn(c->loop_ctx, -1);
+        return;
+    }
+    int64_t ms = due - client_now_ms();
+    c->timer_fn(c->loop_ctx, ms < 0 ? 0 : ms > 86400000 ? 86400000L : (long)ms);
+}
+
 static int curl_timer_cb(CURLM *m, long ms, void *userp)
 {
     struct fhir_client *c = userp;
     (void)m;
-    if (c->timer_fn)
-        c->timer_fn(c->loop_ctx, ms);
+    c->curl_due_ms = ms < 0 ? -1 : client_now_ms() + ms;
+    if (c->auth_due_ms < 0) {
+        if (c->timer_fn)
+            c->timer_fn(c->loop_ctx, ms);
+    } else
+        client_arm(c);
     return 0;
 }
 
@@ -477,6 +509,7 @@ struct fhir_client *fhir_client_new(const struct fhir_client_opts *o, char *err,
         return NULL;
     }
     c->allow_http = o->allow_http;
+    c->curl_due_ms = c->auth_due_ms = -1;
     if (client_set_base(c, o, err, errlen) != 0) {
         fhir_client_free(c);
         return NULL;
@@ -647,8 +680,23 @@ void fhir_client_socket_action(struct fhir_client *c, int fd, int what)
 void fhir_client_timeout(struct fhir_client *c)
 {
     int running;
+    if (c->auth_due_ms >= 0) {
+        /* issue 12 item 8: the timer serves the hook's wake-up too */
+        int64_t now = client_now_ms();
+        if (now >= c->auth_due_ms) {
+            c->auth_due_ms = -1;
+            fhir_client_auth_ready(c, NULL);
+        }
+        if (c->curl_due_ms < 0 || now < c->curl_due_ms) {
+            client_arm(c);
+            return;
+        }
+    }
+    c->curl_due_ms = -1; /* fired; curl asks again when it needs one */
     curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(c);
+    if (c->auth_due_ms >= 0)
+        client_arm(c);
 }
 
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
@@ -1057,4 +1105,10 @@ void fhir_client_auth_ready(struct fhir_client *c, const char *error)
         } else if (q->waiting)
             break;
     }
+}
+
+void fhir_client_auth_retry_in(struct fhir_client *c, long ms)
+{
+    c->auth_due_ms = ms < 0 ? -1 : client_now_ms() + ms;
+    client_arm(c);
 }

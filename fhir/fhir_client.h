@@ -173,6 +173,12 @@ void fhir_client_set_auth(struct fhir_client *c, const struct fhir_client_auth *
 /* error NULL: start the waiting requests (header asked again for each); else
  * fail them: their callbacks get status 0 and "no access token: <error>". */
 void fhir_client_auth_ready(struct fhir_client *c, const char *error);
+/* After ms milliseconds, start the waiting requests again as
+ * fhir_client_auth_ready(c, NULL) does (the hook's header is asked again: a
+ * retry after a backoff); ms < 0 cancels. One wake-up at a time (a new call
+ * replaces the last). It rides on the loop's timer (fhir_client_set_callbacks,
+ * shared with curl's); without one it never fires. */
+void fhir_client_auth_retry_in(struct fhir_client *c, long ms);
 
 /* A request outside the FHIR API (the token endpoint, the SMART discovery
  * document): never an Authorization header; Accept: application/json. url:
