@@ -128,6 +128,15 @@ export class HapiPaging {
     return [allOk, bundle];
   }
 
+  // Forgets one stored search (the expire-page test control), as HAPI's expiry job.
+  forget(id) {
+    const s = this.searches.get(id);
+    if (!s) return false;
+    this.searches.delete(id);
+    if (this.byKey.get(s.key) === id) this.byKey.delete(s.key);
+    return true;
+  }
+
   // Forgets the searches unused for expireMs.
   expire() {
     const now = Date.now();

@@ -173,7 +173,10 @@ class Client {
   async request(method, pathOrUrl, { body, contentType, headers = {}, ok = [200, 201], budgetMs = RETRY_BUDGET_MS } = {}) {
     const url = this.url(pathOrUrl);
     // X-Test-Client: the test server counts our requests apart from nenfhir's (/_test/stats)
-    const h = { Accept: 'application/fhir+json', 'X-Test-Client': 'lis', ...headers };
+    // Cache-Control: no-cache on GETs: HAPI JPA (and the test server with --paging hapi)
+    // answers a search repeated within 60 s from its cache, so `reports --wait` would see
+    // an old answer
+    const h = { Accept: 'application/fhir+json', 'X-Test-Client': 'lis', ...(method === 'GET' ? { 'Cache-Control': 'no-cache' } : {}), ...headers };
     if (this.token) h.Authorization = `Bearer ${this.token}`;
     let payload = null;
     if (body != null) {

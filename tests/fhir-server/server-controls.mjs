@@ -10,6 +10,8 @@
 //                              "resourceType":T only writes containing T fail)
 //   POST /_test/fail-reads     {"seconds":S,"status":404,"path":"Observation"}
 //   POST /_test/foreign-next   {"host":"localhost"}   search Bundle links name that host
+//   POST /_test/expire-page    {"at":N}               with --paging hapi: the Nth page request
+//                              (?_getpages=) from now finds its search expired (410)
 //   GET  /_test/foreign                               /fhir requests that came for another host
 //   POST /_test/reject-writes  {"count":N,"resourceType":"DiagnosticReport"}
 //   POST /_test/down           {"seconds":S}          stop listening for S seconds
@@ -44,6 +46,13 @@ export class Controls {
     this.rejectType = undefined;
     this.dropCount = 0;
     this.resetEventsPending = false;
+    this.expirePageIn = 0;
+  }
+
+  // True for the page request expire-page names (counting each call).
+  takeExpirePage() {
+    if (this.expirePageIn <= 0) return false;
+    return --this.expirePageIn === 0;
   }
 
   // { status, retryAfter } while fail-writes is on (and, with a resourceType,
@@ -139,6 +148,9 @@ export async function handleTestRequest({ method, name, query, body }, ctx) {
         }
         controls.foreignNextHost = body?.host;
         return { status: 200, body: { foreignNext: controls.foreignNextHost ?? null } };
+      case 'POST expire-page':
+        controls.expirePageIn = count(body?.at, 'at', { min: 1 });
+        return { status: 200, body: { expirePage: controls.expirePageIn } };
       case 'GET foreign':
         return { status: 200, body: ctx.foreign };
       case 'POST reject-writes':

@@ -17,6 +17,7 @@ export function requestKind(method, path, query, body) {
   const [type, id, op, vid] = parts;
   if (parts.length === 0) {
     if (method === 'POST' && body?.resourceType === 'Bundle') return `POST ${body.type ?? 'bundle'}`;
+    if (method === 'GET' && query?.has?.('_getpages')) return 'GET page'; // --paging hapi
     return `${method} base`;
   }
   if (type === 'metadata') return `${method} metadata`;

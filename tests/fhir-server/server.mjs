@@ -271,6 +271,10 @@ async function handleFhir(req, res, url) {
   const query = new URLSearchParams(url.searchParams);
   query.delete('_format');
   query.delete('_pretty');
+  if (method === 'GET' && store.paging && path === '' && query.has('_getpages') && controls.takeExpirePage()) {
+    const id = query.get('_getpages');
+    if (store.paging.forget(id)) log(`test control expire-page: search ${id} expired`);
+  }
 
   if (isWrite) {
     if ((method === 'POST' || method === 'PUT') && typeof body?.resourceType !== 'string') {

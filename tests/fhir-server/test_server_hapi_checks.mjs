@@ -221,6 +221,18 @@ await check('--paging hapi: next on the base with _getpages; pages are a snapsho
   assert.equal(unknown.status, 410);
 });
 
+await check('/_test/expire-page: the Nth page request from now finds its search expired', async () => {
+  const origin = new URL(baseB).origin;
+  const set = await request(origin, 'POST', `${origin}/_test/expire-page`, { body: { at: 2 } });
+  assert.equal(set.status, 200, set.text);
+  const first = await B('GET', `Observation?_tag=${SYS}|paging&_count=2`, { headers: { 'Cache-Control': 'no-cache' } });
+  const next = first.json.link.find((l) => l.relation === 'next').url;
+  assert.equal((await B('GET', next)).status, 200);
+  const gone = await B('GET', next);
+  assert.equal(gone.status, 410, gone.text);
+  assert.match(gone.json.issue[0].diagnostics, /^HAPI-0417: /);
+});
+
 await check('--search-cache-ms: a repeated search is answered from the cache unless Cache-Control: no-cache', async () => {
   await create(B, tagged('cache'));
   const q = `Observation?_tag=${SYS}|cache`;
