@@ -10,6 +10,7 @@ packages=(
     valgrind clang libclang-rt-14-dev
     curl openssl ca-certificates   # programs the scripts call (e2e probes, dev certificates)
     chromium                       # headless: the status page test (e2e_I14_health_status)
+    sqlite3 util-linux             # a second writer holding the lock, prlimit, mount/unshare (e2e I7_fault_*)
 )
 
 # NENFHIR_HAPI=1: also Java 17 and Maven for the HAPI FHIR test server
