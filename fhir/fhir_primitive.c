@@ -141,3 +141,30 @@ int fhir_instant_format_ms(int64_t ms, char *buf, size_t len)
                      (int)(ms - (int64_t)t * 1000));
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
+
+int fhir_reference_plain(const char *s, char *out, size_t len)
+{
+    if (len == 0)
+        return -1;
+    out[0] = '\0';
+    size_t n = strlen(s);
+    const char *h = strstr(s, "/_history/");
+    if (h)
+        n = (size_t)(h - s);
+    size_t start = 0;
+    if (strstr(s, "://") && strstr(s, "://") < s + n) {
+        /* absolute: the last two segments before the version are Type/id */
+        size_t slashes = 0;
+        for (size_t i = n; i > 0; i--) {
+            if (s[i - 1] == '/' && ++slashes == 2) {
+                start = i;
+                break;
+            }
+        }
+    }
+    if (n - start >= len)
+        return -1;
+    memcpy(out, s + start, n - start);
+    out[n - start] = '\0';
+    return 0;
+}

@@ -1,7 +1,6 @@
 /*
  * fhir_primitive.h - FHIR R4 primitive data types the adapter writes and
- * checks: id and instant. (The resource tree, JSON/XML and the REST client
- * arrive with issue 3/4.) Knows nothing of NENs.
+ * checks: id, instant and the literal reference. Knows nothing of NENs.
  */
 #ifndef FHIR_PRIMITIVE_H
 #define FHIR_PRIMITIVE_H
@@ -12,6 +11,14 @@
 
 /* 1 if s is a valid FHIR id: [A-Za-z0-9-.]{1,64}. */
 int fhir_id_valid(const char *s);
+
+/* The "Type/id" a literal reference names (FHIR R4 References, 2.3.0.3):
+ * a version ("/_history/v") and a base URL ("https://host/fhir/") are
+ * dropped, so "Patient/x/_history/2" and "https://host/fhir/Patient/x" both
+ * give "Patient/x"; anything else (a relative reference, a urn:uuid) is
+ * copied as it is. Writes out (len bytes, NUL-terminated). Returns 0, or -1
+ * when s or the result does not fit (never cut short; out is then ""). */
+int fhir_reference_plain(const char *s, char *out, size_t len);
 
 /* Format t as a FHIR instant in UTC ("2026-11-21T08:30:00Z") into buf
  * (at least 21 bytes). Returns 0, or -1 if it does not fit or t is invalid. */

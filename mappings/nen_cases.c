@@ -6,6 +6,7 @@
  */
 #include "nen_cases.h"
 
+#include "fhir_primitive.h"
 #include "fhir_tree.h"
 
 #include <stdarg.h>
@@ -123,31 +124,6 @@ static int res_cmp(const void *a, const void *b)
     return c;
 }
 
-/* "Type/id" of a reference: the version and any base URL dropped. */
-static void ref_plain(const char *s, char *out, size_t len)
-{
-    char buf[NEN_REF_LEN * 2];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *h = strstr(buf, "/_history/");
-    if (h)
-        *h = '\0';
-    const char *start = buf;
-    if (strstr(buf, "://")) {
-        char *last = strrchr(buf, '/');
-        if (last && last != buf) {
-            *last = '\0';
-            char *prev = strrchr(buf, '/');
-            *last = '/';
-            start = prev ? prev + 1 : buf;
-        }
-    }
-    size_t n = strlen(start);
-    if (n >= len)
-        n = len - 1; /* too long for a reference: cut, it then names nothing */
-    memcpy(out, start, n);
-    out[n] = '\0';
-}
-
 static int is_type(const struct nen_cases_res *r, const char *type)
 {
     return strcmp(fhir_resource_type(r->res), type) == 0;
@@ -158,7 +134,8 @@ static int is_type(const struct nen_cases_res *r, const char *type)
 static int find_specimen(const struct nen_cases *p, const char *reference)
 {
     char plain[NEN_REF_LEN];
-    ref_plain(reference, plain, sizeof plain);
+    if (fhir_reference_plain(reference, plain, sizeof plain) != 0)
+        return -1; /* too long to be any resource's Type/id */
     for (size_t i = 0; i < p->n; i++) {
         const struct nen_cases_res *r = &p->r[i];
         if (!is_type(r, "Specimen"))
@@ -291,7 +268,11 @@ static int plan_observations(const struct nen_codes *t, struct nen_cases *p, nen
         int s = find_specimen(p, sref);
         if (s < 0) {
             char plain[NEN_REF_LEN];
-            ref_plain(sref, plain, sizeof plain);
+            if (fhir_reference_plain(sref, plain, sizeof plain) != 0) {
+                fhir_error_set(err, "%s.specimen.reference: longer than %d characters", r->ref,
+                               NEN_REF_LEN - 1);
+                return -1;
+            }
             plan_log(log, logctx, "%s: its Specimen %s is not among the resources: a case "
                      "keyed by that reference", r->ref, plain);
             if ((r->case_idx = case_for(p, plain, NULL, err)) < 0)

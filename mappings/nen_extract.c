@@ -585,34 +585,14 @@ static int specimen(struct walk *w, json_object *res, const char *ref)
     return specimen_codes(w, res, ref);
 }
 
-/* A reference as "Type/id": the version (/_history/v) and any base URL
- * dropped; a Bundle's urn:uuid fullUrl of the Patient is the Patient.
- * Returns 0, or -1 when it is too long to hold (never cut short). */
+/* A reference as "Type/id" (fhir_reference_plain); a Bundle's urn:uuid
+ * fullUrl of the Patient is the Patient. Returns 0, or -1 when it is too
+ * long to hold (never cut short). */
 static int ref_plain(const struct walk *w, const char *s, char *out, size_t len)
 {
     if (w->patient_url[0] && strcmp(s, w->patient_url) == 0)
         s = w->x->patient_ref;
-    char buf[NEN_REF_LEN * 2];
-    if (strlen(s) >= sizeof buf)
-        return -1;
-    strcpy(buf, s);
-    char *h = strstr(buf, "/_history/");
-    if (h)
-        *h = '\0';
-    const char *start = buf;
-    if (strstr(buf, "://")) { /* absolute: the last two segments are Type/id */
-        char *last = strrchr(buf, '/');
-        if (last && last != buf) {
-            *last = '\0';
-            char *prev = strrchr(buf, '/');
-            *last = '/';
-            start = prev ? prev + 1 : buf;
-        }
-    }
-    if (strlen(start) >= len)
-        return -1;
-    strcpy(out, start);
-    return 0;
+    return fhir_reference_plain(s, out, len);
 }
 
 /* The subject of res must be the case's patient (set by the first one seen). */
