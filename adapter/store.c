@@ -60,6 +60,12 @@ static const char *const store_migrations[] = {
     " stored_ms INTEGER NOT NULL);"
     "CREATE INDEX mirror_patient ON mirror(patient_key, ref);"
     "CREATE TABLE seeded(patient_key TEXT PRIMARY KEY, seeded_ms INTEGER NOT NULL);",
+    /* 3: issue 13 item 3: the resources of a report written one at a time
+     * (ordered conditional writes, I14), each recorded as the server accepts
+     * it: the server's reference for the entry (its fullUrl) and what was
+     * written (the report digest and status) */
+    "CREATE TABLE report_part(report_key TEXT NOT NULL, part TEXT NOT NULL,"
+    " written TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY(report_key, part)) WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -107,6 +113,9 @@ enum store_stmt {
     ST_MIRROR_PRUNE,
     ST_SIZE_BYTES,
     ST_DATA_VERSION,
+    /* issue 13 item 3 */
+    ST_PART_GET,
+    ST_PART_PUT,
     ST_COUNT
 };
 
@@ -259,6 +268,10 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_SIZE_BYTES] = "SELECT p.page_count * s.page_size FROM pragma_page_count() p,"
                       " pragma_page_size() s",
     [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_PART_GET] = "SELECT written, ref FROM report_part WHERE report_key = ?1 AND part = ?2",
+    [ST_PART_PUT] = "INSERT INTO report_part(report_key, part, written, ref) VALUES(?1, ?2, ?3, ?4)"
+                    " ON CONFLICT(report_key, part) DO UPDATE SET written = excluded.written,"
+                    " ref = excluded.ref",
 };
 
 struct store {
@@ -911,6 +924,39 @@ int store_report_stats(struct store *s, long *cases, long *writes)
         *writes = (long)sqlite3_column_int64(st, 1);
     (void)sqlite3_reset(st);
     return 0;
+}
+
+/* ---- issue 13 item 3: the parts of a report written one at a time ---- */
+
+int store_report_part_get(struct store *s, const char *report_key, const char *part,
+                          char *written, size_t written_len, char *ref, size_t ref_len)
+{
+    sqlite3_stmt *st = s->st[ST_PART_GET];
+    if (store_bind_text(s, st, 1, report_key) != 0 || store_bind_text(s, st, 2, part) != 0)
+        return -1;
+    int r = store_row(s, st, "report part get");
+    if (r != 1)
+        return r;
+    store_col_text(st, 0, written, written_len);
+    store_col_text(st, 1, ref, ref_len);
+    (void)sqlite3_reset(st);
+    return 1;
+}
+
+int store_report_part_put(struct store *s, const char *report_key, const char *part,
+                          const char *written, const char *ref)
+{
+    sqlite3_stmt *st = s->st[ST_PART_PUT];
+    if (!report_key || !*report_key || !part || !*part || !written) {
+        snprintf(s->err, sizeof s->err, "report part put: empty key");
+        return -1;
+    }
+    if (store_check_key(s, "report part put", ref) != 0)
+        return -1;
+    if (store_bind_text(s, st, 1, report_key) != 0 || store_bind_text(s, st, 2, part) != 0 ||
+        store_bind_text(s, st, 3, written) != 0 || store_bind_text(s, st, 4, ref) != 0)
+        return -1;
+    return store_run(s, st, "report part put");
 }
 
 /* ---- the input mirror ---- */

@@ -166,6 +166,17 @@ int store_report_of_case(struct store *s, const char *case_key,
                                    const struct store_report *r),
                          void *ctx);
 
+/* --- issue 13 item 3 (I14): a report written as ordered single writes ---
+ * Each resource of it (part: its Bundle entry's fullUrl) is recorded as the
+ * server accepts it: written = what was written ("DIGEST STATUS"), ref = the
+ * server's "Type/id" for it; a crash midway resumes after the last one.
+ * get: 1 found (written, ref cut to their lengths), 0 none, -1 error.
+ * put: 0 or -1 (ref empty or longer than STORE_KEY_LEN - 1). */
+int store_report_part_get(struct store *s, const char *report_key, const char *part,
+                          char *written, size_t written_len, char *ref, size_t ref_len);
+int store_report_part_put(struct store *s, const char *report_key, const char *part,
+                          const char *written, const char *ref);
+
 /* --- the input mirror: the last version seen of each input resource --- */
 
 /* Store resource ref ("Observation/123", < STORE_KEY_LEN bytes) of type

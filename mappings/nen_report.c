@@ -85,20 +85,49 @@ static json_object *tag_meta(struct ctx *c)
     return meta;
 }
 
-/* Add an entry: fullUrl "urn:uuid:X", the resource with id X, request
- * "PUT Type/X". Takes res. Writing by a stable id, not by a conditional
- * URL, keeps every write idempotent (I8) without the server's conditional
- * transaction rules (Medplum refuses a transaction with conditional entries
- * and more than 8 entries) and without racing on the shared Device. */
-static void add_entry(struct ctx *c, const char *full_url, json_object *res)
+/* Add an entry (takes res): fullUrl "urn:uuid:X" and the resource, written
+ * either by its stable id (client-id mode: the resource gets id X unless it
+ * has one, request "PUT Type/X") or by its business identity (conditional
+ * mode, interop.md I8: no id, request "PUT Type?PARAM=SYSTEM|VALUE",
+ * percent-encoded; PARAM is "identifier", or "_tag" for the Provenance,
+ * which has no identifier in R4). References between the entries are
+ * their urn:uuid fullUrls, which servers resolve in a transaction;
+ * nen_report_write.h turns the entries into ordered single writes for a
+ * server that refuses conditional entries in a transaction. Writing by a
+ * stable id keeps every write idempotent without conditional operations;
+ * the shared Device is written by the first case alone (pipeline.c), so
+ * neither mode races on it. */
+static void add_entry(struct ctx *c, const char *full_url, json_object *res, const char *param,
+                      const char *system, const char *value)
 {
-    const char *id = fhir_resource_id(res);
-    if (!id[0]) {
-        id = strncmp(full_url, "urn:uuid:", 9) == 0 ? full_url + 9 : full_url;
-        fhir_b_str(&c->b, res, "id", id);
+    char *put = NULL;
+    const char *type = fhir_resource_type(res);
+    if (c->o->conditional) {
+        size_t sl = strlen(system), vl = strlen(value);
+        char *sv = malloc(sl + vl + 2), *esc = NULL;
+        if (sv) {
+            memcpy(sv, system, sl);
+            sv[sl] = '|';
+            memcpy(sv + sl + 1, value, vl + 1);
+            esc = fhir_url_escape(sv);
+        }
+        size_t len = esc ? strlen(type) + strlen(param) + strlen(esc) + 3 : 0;
+        if (esc && (put = malloc(len)))
+            snprintf(put, len, "%s?%s=%s", type, param, esc);
+        free(sv);
+        free(esc);
+    } else {
+        const char *id = fhir_resource_id(res);
+        if (!id[0]) {
+            id = strncmp(full_url, "urn:uuid:", 9) == 0 ? full_url + 9 : full_url;
+            fhir_b_str(&c->b, res, "id", id);
+        }
+        size_t len = strlen(type) + strlen(id) + 2;
+        if ((put = malloc(len)))
+            snprintf(put, len, "%s/%s", type, id);
     }
-    char put[128];
-    snprintf(put, sizeof put, "%s/%s", fhir_resource_type(res), id);
+    if (!put)
+        c->b.failed = 1;
     json_object *e = fhir_b_obj(&c->b), *req = fhir_b_obj(&c->b);
     fhir_b_str(&c->b, e, "fullUrl", full_url);
     fhir_b_set(&c->b, e, "resource", res);
@@ -106,6 +135,7 @@ static void add_entry(struct ctx *c, const char *full_url, json_object *res)
     fhir_b_str(&c->b, req, "url", put);
     fhir_b_set(&c->b, e, "request", req);
     fhir_b_push(&c->b, c->entries, e);
+    free(put);
 }
 
 /* ---------- coded concepts: nenfhir's own code, then the tables' ---------- */
@@ -322,8 +352,8 @@ static void result_observation(struct ctx *c, int row)
 {
     const struct result_row *rw = &rows[row];
     struct fhir_build *b = &c->b;
-    char ident[300];
-    snprintf(ident, sizeof ident, "%s/%s", c->key, rw->role);
+    char ident[sizeof c->key + 32];
+    snprintf(ident, sizeof ident, "%s/%s", c->key, rw->role); /* never cut: key < 256, role short */
     json_object *obs = fhir_b_obj(b);
     fhir_b_str(b, obs, "resourceType", "Observation");
     fhir_b_set(b, obs, "meta", tag_meta(c));
@@ -348,7 +378,7 @@ static void result_observation(struct ctx *c, int row)
         fhir_b_set(b, obs, "hasMember", mem);
     }
     derived_from(c, obs, rw->inputs);
-    add_entry(c, c->url[row], obs);
+    add_entry(c, c->url[row], obs, "identifier", NEN_ID_SYSTEM "/result", ident);
 }
 
 /* ---------- digest ---------- */
@@ -493,7 +523,7 @@ static void diagnostic_report(struct ctx *c)
     conclusion_codes(c, dr);
     presented_form(c, dr, div);
     free(div);
-    add_entry(c, c->url[URL_REPORT], dr);
+    add_entry(c, c->url[URL_REPORT], dr, "identifier", NEN_ID_SYSTEM "/report", c->key);
 }
 
 static void device(struct ctx *c)
@@ -509,22 +539,27 @@ static void device(struct ctx *c)
     fhir_b_set1(b, d, "deviceName", name);
     fhir_b_str(b, ver, "value", c->o->version);
     fhir_b_set1(b, d, "version", ver);
-    add_entry(c, c->url[URL_DEVICE], d);
+    add_entry(c, c->url[URL_DEVICE], d, "identifier", NEN_ID_SYSTEM "/device", "nenfhir");
 }
 
 static void provenance(struct ctx *c, const char *digest)
 {
     struct fhir_build *b = &c->b;
-    char id[64], name[400], display[64];
-    snprintf(name, sizeof name, "%s/provenance/%s", c->key, digest);
+    char id[64], name[sizeof c->key + 80], display[64];
+    snprintf(name, sizeof name, "%s/provenance/%s", c->key, digest); /* never cut */
     char h[65];
     if (fhir_sha256_hex(name, strlen(name), h) != 0)
         b->failed = 1;
     snprintf(id, sizeof id, "nenfhir-%.48s", h);
     json_object *p = fhir_b_obj(b);
     fhir_b_str(b, p, "resourceType", "Provenance");
-    fhir_b_str(b, p, "id", id);
-    fhir_b_set(b, p, "meta", tag_meta(c));
+    json_object *meta = tag_meta(c);
+    if (c->o->conditional) /* R4 Provenance has no identifier: a tag names it */
+        fhir_b_push(b, fhir_member(meta, "tag"),
+                    fhir_b_coding(b, NEN_ID_SYSTEM "/provenance", name, NULL));
+    else
+        fhir_b_str(b, p, "id", id);
+    fhir_b_set(b, p, "meta", meta);
     json_object *target = fhir_b_arr(b);
     fhir_b_push(b, target, fhir_b_ref(b, c->url[URL_REPORT], NULL));
     for (int row = 0; row < ROW__COUNT; row++)
@@ -557,7 +592,7 @@ static void provenance(struct ctx *c, const char *digest)
         fhir_b_set(b, p, "entity", ent);
     else
         json_object_put(ent);
-    add_entry(c, c->url[URL_PROVENANCE], p);
+    add_entry(c, c->url[URL_PROVENANCE], p, "_tag", NEN_ID_SYSTEM "/provenance", name);
 }
 
 json_object *nen_report_bundle(const struct nen_extract *x, const struct nen_result *r,

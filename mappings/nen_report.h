@@ -7,7 +7,9 @@
  * nenfhir Device, and a Provenance. Every coded result carries nenfhir's own
  * code and the standard codes of the code tables' `result` lines
  * (results.map). Every resource carries nenfhir's meta.tag (I5). The same
- * case always gives the same identifiers and fullUrls.
+ * case always gives the same identifiers and fullUrls. Written by stable
+ * client ids or, in conditional mode, by business identifier (issue 13
+ * item 3; nen_report_write.h for the single writes).
  */
 #ifndef NEN_REPORT_H
 #define NEN_REPORT_H
@@ -28,6 +30,10 @@ struct nen_report_opts {
     const char *status;            /* NULL: from the result (preliminary/final); or "amended" */
     const struct nen_codes *codes; /* the code tables: the standard codes written (`result`
                                       lines); NULL: nenfhir's own codes only. Borrowed. */
+    int conditional;               /* issue 13 item 3: 0 = PUT Type/<uuid> (client ids);
+                                      1 = PUT Type?identifier=SYSTEM|VALUE, no ids (the
+                                      Provenance: PUT Provenance?_tag=SYSTEM|CODE with the
+                                      tag NEN_ID_SYSTEM/provenance | KEY/provenance/DIGEST) */
 };
 
 /* Build the transaction. Returns a new tree the caller owns (json_object_put),

@@ -116,7 +116,7 @@ static int print_bundle(const struct nen_extract *x, const struct nen_result *r,
     struct fhir_error ferr = {""};
     if (fhir_instant_format(time(NULL), now, sizeof now) != 0)
         snprintf(now, sizeof now, "1970-01-01T00:00:00Z");
-    struct nen_report_opts o = {now, NENFHIR_VERSION, NULL, NULL, NULL, t};
+    struct nen_report_opts o = {now, NENFHIR_VERSION, NULL, NULL, NULL, t, 0};
     json_object *b = nen_report_bundle(x, r, &o, &ferr);
     char *text = NULL;
     if (b)

@@ -93,6 +93,11 @@ static const struct run_choice run_auths[] = {{"token", "token", 0},
                                               {"none", "none", 0},
                                               {NULL, NULL, 0}};
 
+static const struct run_choice run_write_modes[] = {{"auto", "auto", 0},
+                                                    {"conditional", "conditional", 0},
+                                                    {"client-id", "client-id", 0},
+                                                    {NULL, NULL, 0}};
+
 static const struct run_key run_keys[] = {
     {"server", "base", RK_STR, RUN_FIELD(server_base), .flags = RUN_NONEMPTY},
     {"server", "ca_file", RK_FILE, RUN_FIELD(server_ca_file)},
@@ -106,6 +111,8 @@ static const struct run_key run_keys[] = {
     {"server", "smart_scopes", RK_STR, RUN_FIELD(server_smart_scopes)},
     {"server", "timeout", RK_INT, RUN_FIELD(server_timeout_s), .min = 1, .max = 3600},
     {"server", "insecure_http", RK_BOOL, RUN_FIELD(server_insecure_http)},
+    {"server", "write_mode", RK_CHOICE_STR, RUN_FIELD(server_write_mode),
+     .choices = run_write_modes},
 
     {"listen", "address", RK_STR, RUN_FIELD(listen_address), .flags = RUN_NONEMPTY},
     {"listen", "port", RK_INT, RUN_FIELD(listen_port), .min = 0, .max = 65535},
@@ -234,6 +241,7 @@ void run_config_defaults(struct run_config *c)
 {
     memset(c, 0, sizeof *c);
     c->server_timeout_s = 30;
+    snprintf(c->server_write_mode, sizeof c->server_write_mode, "auto");
     snprintf(c->listen_address, sizeof c->listen_address, "127.0.0.1");
     c->listen_port = 8443;
     snprintf(c->listen_path, sizeof c->listen_path, "/notify");

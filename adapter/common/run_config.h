@@ -55,6 +55,9 @@ struct run_config {
     char server_smart_scopes[1024];     /* "" = FHIR_SMART_DEFAULT_SCOPES (fhir_smart.h) */
     int server_timeout_s;               /* per request; default 30 */
     int server_insecure_http;           /* allow http:// base (loopback only); default 0 */
+    char server_write_mode[16];         /* issue 13 item 3 (I8, I14): "auto" (default: from
+                                           the CapabilityStatement), "conditional" (PUT
+                                           Type?identifier=...) or "client-id" (PUT Type/<uuid>) */
 
     /* [listen]: the rest-hook endpoint (not used in poll mode) */
     char listen_address[64];            /* default 127.0.0.1 */

@@ -369,6 +369,7 @@ static void reply_metrics(struct listener *l, struct evhttp_request *req)
     g.in_flight = pipeline_running(d);
     g.healthy = h.healthy;
     g.ready = h.ready;
+    g.write_mode = pipeline_write_mode_name(d, &g.write_single); /* issue 13 item 3 */
     int64_t now = adapter_now_ms(), oldest = 0;
     g.seconds_since_contact = l->m.last_ok_ms ? (double)(now - l->m.last_ok_ms) / 1000.0 : -1;
     if (store_counts(d->store, &g.queued, &g.dead, &g.resolving) != 0 ||

@@ -294,6 +294,16 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
           "Seconds since the last successful contact with the FHIR server (-1: none yet)",
           g->seconds_since_contact);
 
+    if (g->write_mode) { /* issue 13 item 3 */
+        head(&b, "nenfhir_write_mode", "gauge", "How reports are written (always 1): "
+             "conditional (PUT Type?identifier=...), client-id (PUT Type/<uuid>), or undecided "
+             "(server.write_mode = auto before the CapabilityStatement is read)");
+        put(&b, "nenfhir_write_mode{mode=\"%s\"} 1\n", g->write_mode);
+        one_ul(&b, "nenfhir_write_single", "gauge", "1 when conditional writes go one resource "
+               "at a time, in order (the server refuses them as one transaction)",
+               (unsigned long)(g->write_single != 0));
+    }
+
     /* notifications */
     one_ul(&b, "nenfhir_notifications_total", "counter",
            "Notifications accepted and stored (answered 200)", m->accepted);

@@ -94,6 +94,9 @@ struct metrics_gauges {
     int64_t store_bytes;           /* the database's size (page_count * page_size) */
     int healthy, ready;               /* /healthz and /readyz would answer 200 */
     double seconds_since_contact;     /* -1: no contact yet */
+    const char *write_mode;           /* issue 13 item 3: "conditional", "client-id",
+                                         "undecided"; NULL: not shown */
+    int write_single;                 /* conditional writes go one resource at a time */
     /* process (metrics_process_read) */
     double resident_bytes, cpu_seconds, start_time_s;
     long open_fds;

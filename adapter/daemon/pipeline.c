@@ -182,7 +182,7 @@ void pipeline_run_due(struct daemon *d)
 {
     /* first write alone: one Device */
     int limit = d->pipeline.device_ok ? d->cfg->work_parallel : 1;
-    if (d->draining || d->pipeline.nrunning >= limit)
+    if (d->draining || d->pipeline.nrunning >= limit || !pipeline_write_ready(d))
         return;
     int64_t now = adapter_now_ms();
     if (now < d->pipeline.pause_until_ms) {

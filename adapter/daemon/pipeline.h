@@ -35,11 +35,34 @@ struct pipeline {
     int store_failures;            /* store writes failed in a row */
     int64_t pause_until_ms;        /* case work waits until then after a store failure */
     struct pipeline_stats stats;
+    /* issue 13 item 3: how reports are written (pipeline_write_mode.c) */
+    int write_mode;                /* enum nen_write_mode; NEN_WRITE_AUTO: not decided yet */
+    int write_single;              /* conditional: one resource at a time, in order (I14) */
+    int write_reading;             /* poll mode: GET metadata in flight */
+    int write_impossible;          /* auto found no way to write: the daemon stops */
+    char device_ref[160];          /* single writes: the Device's "Device/id" once written */
 };
 
 /* At start, after the store is open: whether a report was ever written
  * (store meta device_ok; unreadable counts as not yet). */
 void pipeline_init(struct daemon *d);
+
+/* issue 13 item 3 (I8, I14): the server's CapabilityStatement (cs: parsed,
+ * or NULL when unreadable) read at start by subscribe.c, or in poll mode by
+ * the pipeline itself. With server.write_mode = auto it decides the write
+ * mode (nen_report_write.h) and logs it once with the reason; when the
+ * server announces no way, logs an error and stops the daemon (exit 1).
+ * Later calls change nothing. */
+struct json_object;
+void pipeline_write_capabilities(struct daemon *d, struct json_object *cs);
+
+/* 1 when the write mode is decided (jobs may start); else 0, and in poll
+ * mode the CapabilityStatement read is started (retried every 5 s). */
+int pipeline_write_ready(struct daemon *d);
+
+/* The write mode for /metrics: "conditional", "client-id" or "undecided";
+ * *single = 1 when conditional writes go one resource at a time. */
+const char *pipeline_write_mode_name(const struct daemon *d, int *single);
 
 /* Start due jobs up to the parallel limit (nothing while draining). */
 void pipeline_run_due(struct daemon *d);

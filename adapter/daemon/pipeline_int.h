@@ -21,6 +21,16 @@ struct pipeline_write {
     char case_value[NEN_REF_LEN];
     char summary[600];
     int64_t sent_ms;                    /* when the transaction was sent (its duration) */
+    /* issue 13 item 3: conditional mode, the resources one at a time (I14) */
+    int single;                         /* this report goes as ordered single writes */
+    int trial;                          /* ... because the server refused its transaction */
+    int part, resumed, sent_parts;      /* next entry; entries found written; entries sent */
+    char written[96];                   /* "DIGEST STATUS": what a recorded part must match */
+    struct {
+        char url[64];                   /* the entry's fullUrl (urn:uuid:...) */
+        char ref[STORE_KEY_LEN];        /* the server's Type/id */
+    } refs[16];
+    int nrefs;
 };
 
 struct pipeline_run {

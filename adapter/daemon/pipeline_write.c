@@ -24,6 +24,7 @@
 #include "nen_cases.h"
 #include "nen_report.h"
 #include "nen_report_text.h"
+#include "nen_report_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,34 +49,53 @@ static void summary_line(void *ctx, const char *line)
 }
 
 static void send_next(struct pipeline_run *r);
+static void send_part(struct pipeline_run *r);
 
-static void on_written(void *ctx, const struct fhir_response *resp)
+/* The server refused a write: retry or dead letter (pipeline.c). what
+ * names it ("the report transaction of ACC", "Observation 3 of 9 of ACC"). */
+static void write_refused(struct pipeline_run *r, const struct fhir_response *resp,
+                          const char *what)
 {
-    struct pipeline_run *r = ctx;
+    struct pipeline_write *w = &r->w[r->iw];
+    char why[700];
+    if (resp->status)
+        snprintf(why, sizeof why, "the server answered %.300s with HTTP %ld after %lld ms", what,
+                 resp->status, (long long)(adapter_now_ms() - w->sent_ms));
+    else
+        snprintf(why, sizeof why, "sending %.300s: %s after %lld ms", what, resp->error,
+                 (long long)(adapter_now_ms() - w->sent_ms));
+    const char *oo = strstr(resp->body, "OperationOutcome") ? resp->body : NULL;
+    if (oo) { /* its text may echo the resources: debug only */
+        LOG_CASE_WARN(r->job.key, w->case_value, "the server answered HTTP %ld with an "
+                      "OperationOutcome (kept with the job; log.level = debug shows it)",
+                      resp->status);
+        LOG_CASE_DEBUG(r->job.key, w->case_value, "OperationOutcome: %.600s", resp->body);
+    }
+    pipeline_run_fail(r, resp->status, resp->retry_after_s, why, oo);
+}
+
+/* Every resource of report w is on the server: record it, write the next. */
+static void report_written(struct pipeline_run *r, long status)
+{
     struct daemon *d = r->d;
     struct pipeline_write *w = &r->w[r->iw];
-    if (resp->status < 200 || resp->status >= 300) {
-        char why[700];
-        if (resp->status)
-            snprintf(why, sizeof why, "the server answered the report transaction of %s with "
-                     "HTTP %ld after %lld ms", w->case_value, resp->status,
-                     (long long)(adapter_now_ms() - w->sent_ms));
-        else
-            snprintf(why, sizeof why, "sending the report of %s: %s after %lld ms", w->case_value,
-                     resp->error, (long long)(adapter_now_ms() - w->sent_ms));
-        const char *oo = strstr(resp->body, "OperationOutcome") ? resp->body : NULL;
-        if (oo) { /* its text may echo the resources: debug only */
-            LOG_CASE_WARN(r->job.key, w->case_value, "the server answered HTTP %ld with an "
-                          "OperationOutcome (kept with the job; log.level = debug shows it)",
-                          resp->status);
-            LOG_CASE_DEBUG(r->job.key, w->case_value, "OperationOutcome: %.600s", resp->body);
-        }
-        pipeline_run_fail(r, resp->status, resp->retry_after_s, why, oo);
-        return;
-    }
     w->rep.written_ms = adapter_now_ms();
-    LOG_CASE_INFO(r->job.key, w->case_value, "%s report written: HTTP %ld in %lld ms",
-                  w->rep.status, resp->status, (long long)(w->rep.written_ms - w->sent_ms));
+    if (w->single)
+        LOG_CASE_INFO(r->job.key, w->case_value, "%s report written: HTTP %ld in %lld ms (%d "
+                      "resources one at a time, in order; %d found written before)",
+                      w->rep.status, status, (long long)(w->rep.written_ms - w->sent_ms),
+                      w->sent_parts, w->resumed);
+    else
+        LOG_CASE_INFO(r->job.key, w->case_value, "%s report written: HTTP %ld in %lld ms",
+                      w->rep.status, status, (long long)(w->rep.written_ms - w->sent_ms));
+    if (w->trial && !d->pipeline.write_single) {
+        d->pipeline.write_single = 1;
+        LOG_INFO("write mode conditional: the server accepts each resource of a report on its "
+                 "own but refused them as one conditional transaction: from now on reports are "
+                 "written one resource at a time, in order (I14)");
+        if (store_meta_set(d->store, "write_single", "1") != 0) /* for the next start */
+            LOG_WARN("store: %s", store_error(d->store));
+    }
     d->pipeline.stats.reports_written++;
     if (!d->pipeline.device_ok) {
         d->pipeline.device_ok = 1;
@@ -95,6 +115,196 @@ static void on_written(void *ctx, const struct fhir_response *resp)
     send_next(r);
 }
 
+/* A refused conditional transaction that ordered single writes may pass
+ * (Medplum's fhir-router: "Transaction requires strict isolation but has
+ * too many entries", 400): a 4xx about the request, not a conflict or a
+ * rate limit. */
+static int try_single(const struct pipeline_run *r, long status)
+{
+    const struct pipeline_write *w = &r->w[r->iw];
+    return r->d->pipeline.write_mode == NEN_WRITE_CONDITIONAL && !w->single &&
+           (status == 400 || status == 405 || status == 422 || status == 501);
+}
+
+static void on_written(void *ctx, const struct fhir_response *resp)
+{
+    struct pipeline_run *r = ctx;
+    struct pipeline_write *w = &r->w[r->iw];
+    if (resp->status >= 200 && resp->status < 300) {
+        report_written(r, resp->status);
+        return;
+    }
+    char what[300];
+    snprintf(what, sizeof what, "the report transaction of %.200s", w->case_value);
+    if (!try_single(r, resp->status)) {
+        write_refused(r, resp, what);
+        return;
+    }
+    const char *diag = strstr(resp->body, "\"diagnostics\""); /* HAPI's; Medplum's: details */
+    if (!diag)
+        diag = strstr(resp->body, "\"details\"");
+    LOG_CASE_INFO(r->job.key, w->case_value, "the server refused the conditional transaction "
+                  "(HTTP %ld%s%.160s): writing its resources one at a time, in order, each "
+                  "conditional (I14)", resp->status, diag ? ": " : "", diag ? diag : "");
+    w->single = w->trial = 1;
+    send_part(r);
+}
+
+/* ---- conditional mode, one resource at a time (I14) ---- */
+
+static const char *part_url(const struct pipeline_write *w, json_object **entry)
+{
+    *entry = json_object_array_get_idx(fhir_member(w->bundle, "entry"), (size_t)w->part);
+    const char *url = "";
+    fhir_get_string(*entry, "fullUrl", &url);
+    return url;
+}
+
+static int add_ref(struct pipeline_write *w, const char *url, const char *ref)
+{
+    int n = w->nrefs;
+    if (n >= (int)(sizeof w->refs / sizeof w->refs[0]) || strlen(url) >= sizeof w->refs[0].url ||
+        strlen(ref) >= sizeof w->refs[0].ref)
+        return -1;
+    snprintf(w->refs[n].url, sizeof w->refs[n].url, "%s", url);
+    snprintf(w->refs[n].ref, sizeof w->refs[n].ref, "%s", ref);
+    w->nrefs++;
+    return 0;
+}
+
+/* The entry's resource with the references to earlier entries resolved,
+ * as JSON text (caller frees), or NULL with why set. */
+static char *part_body(struct pipeline_write *w, char *why, size_t len)
+{
+    json_object *refs = json_object_new_object();
+    for (int i = 0; refs && i < w->nrefs; i++) {
+        json_object *v = json_object_new_string(w->refs[i].ref);
+        if (!v || json_object_object_add(refs, w->refs[i].url, v) != 0) {
+            json_object_put(v);
+            json_object_put(refs);
+            refs = NULL;
+        }
+    }
+    char missing[128] = "";
+    json_object *res = refs ? nen_report_write_resolve(w->bundle, (size_t)w->part, refs, missing,
+                                                       sizeof missing) : NULL;
+    char *text = res ? fhir_json_write(res, 0) : NULL;
+    if (!text)
+        snprintf(why, len, "%s%s", missing[0] ? "a reference to an entry not written yet: " :
+                 "out of memory building a single write", missing);
+    json_object_put(res);
+    json_object_put(refs);
+    return text;
+}
+
+static void on_part_written(void *ctx, const struct fhir_response *resp)
+{
+    struct pipeline_run *r = ctx;
+    struct daemon *d = r->d;
+    struct pipeline_write *w = &r->w[r->iw];
+    json_object *entry;
+    const char *url = part_url(w, &entry);
+    const char *type = fhir_resource_type(fhir_member(entry, "resource"));
+    int n = (int)json_object_array_length(fhir_member(w->bundle, "entry"));
+    char what[300], ref[STORE_KEY_LEN], why[800];
+    snprintf(what, sizeof what, "%s %d of %d of the report of %.200s", type, w->part + 1, n,
+             w->case_value);
+    if (resp->status < 200 || resp->status >= 300) {
+        write_refused(r, resp, what);
+        return;
+    }
+    if (nen_report_write_ref(resp->body, resp->len, resp->location, type, ref, sizeof ref) != 0) {
+        snprintf(why, sizeof why, "the server accepted %s (HTTP %ld) but its answer names no "
+                 "%s id (no resource body, no Location)", what, resp->status, type);
+        pipeline_run_fail(r, 0, -1, why, NULL);
+        return;
+    }
+    LOG_CASE_DEBUG(r->job.key, w->case_value, "%s written: HTTP %ld, %s", what, resp->status, ref);
+    if (add_ref(w, url, ref) != 0) {
+        pipeline_run_fail(r, 0, -1, "too many entries in a report", NULL);
+        return;
+    }
+    if (strcmp(type, "Device") == 0)
+        snprintf(d->pipeline.device_ref, sizeof d->pipeline.device_ref, "%s", ref);
+    if (store_report_part_put(d->store, w->report_key, url, w->written, ref) != 0) {
+        snprintf(why, sizeof why, "%s was written but the store cannot record it: %.300s", what,
+                 store_error(d->store));
+        pipeline_store_failed(d);
+        pipeline_run_fail(r, 0, -1, why, NULL);
+        return;
+    }
+    w->part++;
+    send_part(r);
+}
+
+/* Write the next entry not yet on the server: the entries in Bundle order
+ * (result Observations, pT/pN/pM before the stage group that lists them,
+ * then the DiagnosticReport, the Device, the Provenance), each by
+ * conditional update, its references to earlier entries resolved to the
+ * ids the server gave; an entry recorded as written with the same digest
+ * and status (a run that stopped midway) is not written again. */
+static void send_part(struct pipeline_run *r)
+{
+    struct daemon *d = r->d;
+    struct pipeline_write *w = &r->w[r->iw];
+    int n = (int)json_object_array_length(fhir_member(w->bundle, "entry"));
+    char why[700];
+    snprintf(w->written, sizeof w->written, "%s %s", w->rep.digest, w->rep.status);
+    for (; w->part < n; w->part++) {
+        json_object *entry;
+        const char *url = part_url(w, &entry);
+        const char *type = fhir_resource_type(fhir_member(entry, "resource"));
+        char written[96] = "", ref[STORE_KEY_LEN] = "";
+        if (strcmp(type, "Device") == 0 && d->pipeline.device_ref[0]) {
+            snprintf(ref, sizeof ref, "%s", d->pipeline.device_ref);
+        } else {
+            int got = store_report_part_get(d->store, w->report_key, url, written,
+                                            sizeof written, ref, sizeof ref);
+            if (got < 0) {
+                snprintf(why, sizeof why, "store read failed: %.400s", store_error(d->store));
+                pipeline_run_fail(r, 0, -1, why, NULL);
+                return;
+            }
+            if (got == 0 || strcmp(written, w->written) != 0)
+                break;
+            w->resumed++;
+        }
+        if (add_ref(w, url, ref) != 0) {
+            pipeline_run_fail(r, 0, -1, "too many entries in a report", NULL);
+            return;
+        }
+    }
+    if (w->part == n) {
+        report_written(r, 200);
+        return;
+    }
+    json_object *entry;
+    (void)part_url(w, &entry);
+    const char *type, *param;
+    char value[600], err[256];
+    if (nen_report_write_identity(entry, &type, &param, value, sizeof value) != 0) {
+        pipeline_run_fail(r, 0, -1, "a report entry has no business identifier", NULL);
+        return;
+    }
+    char *body = part_body(w, why, sizeof why);
+    const char *params[2] = {param, value};
+    char *url = body ? fhir_client_url(d->client, type, params, 1, err, sizeof err) : NULL;
+    if (body && !url)
+        snprintf(why, sizeof why, "%s", err);
+    if (!url || fhir_client_request(d->client, "PUT", url, body, strlen(body),
+                                    "application/fhir+json", on_part_written, r) != 0) {
+        if (url)
+            snprintf(why, sizeof why, "%s", fhir_client_error(d->client));
+        free(body);
+        free(url);
+        pipeline_run_fail(r, 0, -1, why, NULL);
+        return;
+    }
+    w->sent_parts++;
+    free(body);
+    free(url);
+}
+
 static void send_next(struct pipeline_run *r)
 {
     if (r->iw == r->nw) {
@@ -104,6 +314,11 @@ static void send_next(struct pipeline_run *r)
     struct pipeline_write *w = &r->w[r->iw];
     LOG_CASE_INFO(r->job.key, w->case_value, "writing %s report: %s", w->rep.status, w->summary);
     w->sent_ms = adapter_now_ms();
+    if (r->d->pipeline.write_mode == NEN_WRITE_CONDITIONAL && r->d->pipeline.write_single) {
+        w->single = 1;
+        send_part(r);
+        return;
+    }
     char *text = fhir_json_write(w->bundle, 0);
     if (!text || fhir_client_request(r->d->client, "POST", "", text, strlen(text),
                                      "application/fhir+json", on_written, r) != 0) {
@@ -134,7 +349,8 @@ static int add_write(struct pipeline_run *r, const struct nen_extract *x,
     struct nen_report_opts o = {issued, NENFHIR_VERSION,
                                 d->cfg->performer_ref[0] ? d->cfg->performer_ref : NULL,
                                 d->cfg->performer_display[0] ? d->cfg->performer_display : NULL,
-                                status, d->codes};
+                                status, d->codes,
+                                d->pipeline.write_mode == NEN_WRITE_CONDITIONAL};
     w->bundle = nen_report_bundle(x, res, &o, err);
     if (!w->bundle)
         return -1;

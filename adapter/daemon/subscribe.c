@@ -631,6 +631,7 @@ static void on_capabilities(void *ctx, const struct fhir_response *r)
     e->d->subscribe.tag_not = e->tag_not;
     LOG_INFO("server software '%.100s': subscription criteria %s nenfhir's own writes "
              "(_tag:not)", name, e->tag_not ? "exclude" : "cannot exclude");
+    pipeline_write_capabilities(e->d, cs); /* issue 13 item 3: the write mode, once */
     json_object_put(cs);
     sub_search(e);
 }

@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_fail("nen_extract read an input that is %d cases", ncase);
     nen_extract_classify(x, r);
     struct nen_report_opts o = {"2026-11-30T12:00:00Z", "fuzz", "Organization/pathology",
-                                "Pathology", NULL, codes};
+                                "Pathology", NULL, codes, 0};
     json_object *b = nen_report_bundle(x, r, &o, &e);
     if (!b)
         fz_fail("nen_report_bundle failed: %s", e.msg);

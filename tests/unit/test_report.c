@@ -51,7 +51,7 @@ static json_object *report_with(const char *name, const char *now, struct nen_ex
         nen_extract(t, &doc, 1, x, NULL, NULL, &e) == 0) {
         nen_extract_classify(x, &r);
         struct nen_report_opts o = {now, "9.9.9", "Organization/lab", "Pathology", NULL,
-                                    with_codes ? t : NULL};
+                                    with_codes ? t : NULL, 0};
         b = nen_report_bundle(x, &r, &o, &e);
     }
     json_object_put(doc);

@@ -123,7 +123,7 @@ static void test_pragmas_and_schema(void)
     sqlite3_finalize(st);
     CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 2);
+    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
     /* a database from a newer program is refused, not damaged */
     CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
@@ -894,7 +894,7 @@ static void test_migrate_v1(void)
 
     struct store *s = open_ok(path);
     CU_ASSERT_FATAL(s != NULL);
-    CU_ASSERT_EQUAL(user_version(path), 2);
+    CU_ASSERT_EQUAL(user_version(path), 3);
     /* queued work: every job still due when it was, attempts and error kept */
     static struct store_job out[8];
     CU_ASSERT_EQUAL(store_job_due(s, 99, NULL, NULL, out, 8), 0);
@@ -1012,7 +1012,7 @@ static void test_migrate_v1(void)
     /* opening again does not migrate again and keeps it all */
     s = open_ok(path);
     CU_ASSERT_FATAL(s != NULL);
-    CU_ASSERT_EQUAL(user_version(path), 2);
+    CU_ASSERT_EQUAL(user_version(path), 3);
     CU_ASSERT_EQUAL(store_mirror_count(s, &rows), 0);
     CU_ASSERT_EQUAL(rows, 1);
     CU_ASSERT_EQUAL(store_seeded_get(s, "Patient/1"), 1);
@@ -1376,6 +1376,30 @@ static void test_report_writes(void)
     }
 }
 
+/* issue 13 item 3 (I14): the resources of a report written one at a time */
+static void test_report_parts(void)
+{
+    struct store *s = fresh("parts.db");
+    CU_ASSERT_FATAL(s != NULL);
+    char written[96], ref[STORE_KEY_LEN];
+    const char *key = "http://lis|S1", *part = "urn:uuid:0f8c1d4e-0000-5000-8000-000000000001";
+    CU_ASSERT_EQUAL(store_report_part_get(s, key, part, written, sizeof written, ref, sizeof ref), 0);
+    CU_ASSERT_EQUAL(store_report_part_put(s, key, part, "d1 final", "Observation/7"), 0);
+    CU_ASSERT_EQUAL(store_report_part_get(s, key, part, written, sizeof written, ref, sizeof ref), 1);
+    CU_ASSERT_STRING_EQUAL(written, "d1 final");
+    CU_ASSERT_STRING_EQUAL(ref, "Observation/7");
+    /* a rewrite replaces it; another report's part of the same fullUrl is apart */
+    CU_ASSERT_EQUAL(store_report_part_put(s, key, part, "d2 amended", "Observation/7"), 0);
+    CU_ASSERT_EQUAL(store_report_part_put(s, "http://lis|S2", part, "d9 final", "Observation/9"), 0);
+    CU_ASSERT_EQUAL(store_report_part_get(s, key, part, written, sizeof written, ref, sizeof ref), 1);
+    CU_ASSERT_STRING_EQUAL(written, "d2 amended");
+    /* refused: an empty key or reference */
+    CU_ASSERT_EQUAL(store_report_part_put(s, "", part, "d", "Observation/1"), -1);
+    CU_ASSERT_EQUAL(store_report_part_put(s, key, part, "d", ""), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(store_error(s), "report part put"));
+    store_close(s);
+}
+
 /* ---- main ---- */
 
 static int make_scratch(int argc, char **argv)
@@ -1419,6 +1443,7 @@ int main(int argc, char **argv)
                            {"seeded patients", test_seeded},
                            {"holds: touch releases, stale gen, backoff kept", test_hold},
                            {"report writes per case", test_report_writes},
+                           {"report parts: ordered single writes (I14)", test_report_parts},
                            CU_TEST_INFO_NULL};
     int rc = test_run_suite("store", tests);
     for (int i = 0; i < ndbs; i++)
