@@ -5,7 +5,7 @@
 // {"cases":N,"seconds":S,"perSecond":R,"p50Ms":..,"p99Ms":..} on stdout.
 //
 //   node bench/ceiling.mjs --base URL --ca FILE --cases N --concurrency C \
-//        INPUT.json:TRANSACTION.json...
+//        [--inputs] INPUT.json:TRANSACTION.json...
 //
 // Each TRANSACTION.json is `nenfhir classify INPUT.json` (the transaction Bundle
 // nenfhir would write for that example case). Copy k of a case gets its own ids:
@@ -16,6 +16,13 @@
 // that copy, as nenfhir refers to the server's ids. Cases are taken round robin
 // over the examples, as `lis.mjs post --repeat` does.
 // Requests carry `X-Test-Client: bench-ceiling` (server.mjs counts them apart).
+// --inputs (for a server that keeps referential integrity, such as HAPI FHIR):
+// before the clock starts, each copy's inputs are stored with the ids its
+// transaction refers to (one transaction of `PUT Type/<id>` per copy, the
+// references between inputs rewritten the same way, patient identifier and
+// accession suffixed as lis.mjs does), C at a time, and the entries the cases
+// share (nenfhir's Device) are written once, as they exist after nenfhir's
+// first report; only the report transactions are timed.
 // Node 20, built-in modules only. Exit 0, or 1 when a transaction fails.
 
 import crypto from 'node:crypto';
@@ -29,6 +36,7 @@ const { values: o, positionals } = parseArgs({
     ca: { type: 'string' },
     cases: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '8' },
+    inputs: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -60,7 +68,7 @@ const templates = positionals.map((pair) => {
   }
   const outIds = bundle.entry.map((e) => e.request.url.split('/')[1]);
   const specimen = (inBundle.entry ?? []).find((e) => e.resource?.resourceType === 'Specimen')?.resource;
-  return { tx, text, inputs, outIds, accession: specimen?.accessionIdentifier?.value };
+  return { tx, text, inputs, inText: fs.readFileSync(input, 'utf8'), outIds, accession: specimen?.accessionIdentifier?.value };
 });
 const counts = new Map();
 for (const t of templates) for (const id of t.outIds) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -73,6 +81,48 @@ function copy(t, k) {
   s = s.replace(/[A-Za-z0-9.-]{36,64}/g, (w) => ids.get(w) ?? w.replace(UUID, (u) => ids.get(u) ?? u));
   if (t.accession) s = s.split(t.accession).join(t.accession + suffix);
   return Buffer.from(s, 'utf8');
+}
+
+// The inputs of copy k of a case as one transaction of PUT Type/<id> with the
+// ids copy(t, k) refers to (for --inputs).
+function inputsCopy(t, k) {
+  const suffix = `-${String(k).padStart(4, '0')}`;
+  let s = t.inText.replace(/urn:uuid:([0-9a-f-]{36})/g, (all, u) =>
+    t.inputs.has(u) ? `${t.inputs.get(u)}/${derivedUuid(u, k)}` : all);
+  if (t.accession) s = s.split(t.accession).join(t.accession + suffix);
+  const b = JSON.parse(s);
+  const entry = [];
+  for (const e of b.entry ?? []) {
+    const r = e.resource;
+    const m = /^([A-Za-z]+)\/([0-9a-f-]{36})$/.exec(e.fullUrl ?? '');
+    if (!r || !m) continue;
+    r.id = m[2];
+    if (r.meta) {
+      delete r.meta.versionId;
+      delete r.meta.lastUpdated;
+    }
+    if (r.resourceType === 'Patient') {
+      for (const id of r.identifier ?? []) if (id.value && !id.value.endsWith(suffix)) id.value += suffix;
+    }
+    entry.push({ fullUrl: `urn:uuid:${m[2]}`, resource: r, request: { method: 'PUT', url: `${m[1]}/${m[2]}` } });
+  }
+  return Buffer.from(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }), 'utf8');
+}
+
+// The entries several cases' transactions share (nenfhir's Device), once.
+function sharedEntries() {
+  const entry = [];
+  const seen = new Set();
+  for (const t of templates) {
+    for (const e of JSON.parse(t.text).entry) {
+      const id = e.request.url.split('/')[1];
+      if (counts.get(id) > 1 && !seen.has(id)) {
+        seen.add(id);
+        entry.push(e);
+      }
+    }
+  }
+  return Buffer.from(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }), 'utf8');
 }
 
 // Bodies are made before the clock starts.
@@ -105,6 +155,33 @@ function post(body) {
     req.on('error', reject);
     req.end(body);
   });
+}
+
+// runAll(bodies, onTime): posts the bodies, `concurrency` at a time.
+async function runAll(list, onTime) {
+  let i = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (i < list.length) {
+      const body = list[i++];
+      const t0 = Date.now();
+      await post(body);
+      onTime?.(Date.now() - t0);
+    }
+  }));
+}
+
+if (o.inputs) {
+  const setup = [];
+  for (let i = 0; i < cases; i++) setup.push(inputsCopy(templates[i % templates.length], Math.floor(i / templates.length) + 1));
+  const t0 = Date.now();
+  try {
+    await runAll(setup);
+    await runAll([sharedEntries()]);
+  } catch (err) {
+    console.error(`ceiling: storing the inputs: ${err.message}`);
+    process.exit(1);
+  }
+  console.error(`ceiling: the inputs of ${cases} cases stored in ${((Date.now() - t0) / 1000).toFixed(1)} s (not timed)`);
 }
 
 const times = [];

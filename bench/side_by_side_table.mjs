@@ -6,6 +6,9 @@
 //   STYLE-stats.json             the server's GET /_test/stats after the run
 //   STYLE-report-writes.json     GET /_test/report-writes (every DiagnosticReport version stored)
 //   STYLE-hwm.txt                the daemon's VmHWM (kB)
+// BENCH_SERVER=hapi: the files come from bench/hapi_results.mjs (HAPI FHIR):
+// the deliveries are those nenfhir counted (none when polling), and the
+// writes HAPI refused (its validator or storage) are a row of their own.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -13,6 +16,7 @@ const [dir, casesArg, conc, dconc, ...styles] = process.argv.slice(2);
 const cases = Number(casesArg);
 const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
 const ceiling = read('ceiling.json');
+const hapi = process.env.BENCH_SERVER === 'hapi';
 
 const GOALS = { ratio: 0.9, beyond: 1.2, writes: 1.05, rssMiB: 16 };
 const rows = [];
@@ -71,12 +75,18 @@ for (const style of styles) {
   row(`${s} last input -> report p50 / p99 ms`, `${pct(lat, 50)} / ${pct(lat, 99)}`);
   row(`${s} daemon peak RSS (VmHWM) MiB, ${n} cases`, f1(hwmKiB / 1024), `<= ${GOALS.rssMiB}`, hwmKiB / 1024 <= GOALS.rssMiB);
   const d = stats.deliveries;
-  row(`${s} notifications delivered (most in flight; mean attempt ms)`,
-    `${d.notifications} (${d.maxInFlight}; ${f1(d.attemptMs / Math.max(1, d.attempts))})`);
+  if (!hapi) {
+    row(`${s} notifications delivered (most in flight; mean attempt ms)`,
+      `${d.notifications} (${d.maxInFlight}; ${f1(d.attemptMs / Math.max(1, d.attempts))})`);
+  } else {
+    if (d) row(`${s} notifications HAPI delivered (nenfhir's count)`, String(d.notifications));
+    row(`${s} requests HAPI refused (validator, storage; any client)`, String(stats.refused), '0', stats.refused === 0);
+  }
   if (missing) row(`${s} cases without a final report`, String(missing), '0', false);
 }
 
-console.log(`\nside by side: ${cases} cases, concurrency ${conc}, server delivery concurrency ${dconc}`);
+if (hapi) console.log(`\nside by side against HAPI FHIR (tests/hapi-server): ${cases} cases, concurrency ${conc}`);
+else console.log(`\nside by side: ${cases} cases, concurrency ${conc}, server delivery concurrency ${dconc}`);
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['figure', 'value', 'goal', ''][i].length));
 const line = (r) => r.map((c, i) => (i === 1 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
 console.log(line(['figure', 'value', 'goal', '']));
