@@ -118,12 +118,17 @@ static void report_written(struct pipeline_run *r, long status)
 /* A refused conditional transaction that ordered single writes may pass
  * (Medplum's fhir-router: "Transaction requires strict isolation but has
  * too many entries", 400): a 4xx about the request, not a conflict or a
- * rate limit. */
-static int try_single(const struct pipeline_run *r, long status)
+ * rate limit, whose OperationOutcome names no entry of the Bundle (a
+ * resource the server's validator refused is named by an expression or
+ * location "Bundle.entry[N]...", by HAPI and Medplum alike: written alone
+ * it would be refused the same, so that goes to dead letter at once, I9). */
+static int try_single(const struct pipeline_run *r, const struct fhir_response *resp)
 {
     const struct pipeline_write *w = &r->w[r->iw];
+    long status = resp->status;
     return r->d->pipeline.write_mode == NEN_WRITE_CONDITIONAL && !w->single &&
-           (status == 400 || status == 405 || status == 422 || status == 501);
+           (status == 400 || status == 405 || status == 422 || status == 501) &&
+           !strstr(resp->body, "Bundle.entry[");
 }
 
 static void on_written(void *ctx, const struct fhir_response *resp)
@@ -136,7 +141,7 @@ static void on_written(void *ctx, const struct fhir_response *resp)
     }
     char what[300];
     snprintf(what, sizeof what, "the report transaction of %.200s", w->case_value);
-    if (!try_single(r, resp->status)) {
+    if (!try_single(r, resp)) {
         write_refused(r, resp, what);
         return;
     }
