@@ -10,20 +10,49 @@
 //   - versionId counts 1, 2, 3 and lastUpdated is always the server's clock;
 //     an update that changes nothing stores no new version (as HAPI and Medplum);
 //   - search results get fullUrl and absolute self/next links (fhir-router
-//     returns none), paging with _offset;
-//   - GET metadata returns a small CapabilityStatement.
+//     returns none), paging with _offset, or HAPI's stored searches
+//     (fhir-paging.mjs);
+//   - GET metadata returns a small CapabilityStatement;
+//   - as HAPI's JPA server, on request: referential integrity on delete (409)
+//     and server-assigned ids as a sequence from 1000.
 
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import { getAllDataTypes, isResourceType } from '@medplum/core';
-import { allOk, deepClone, deepEquals, formatSearchQuery, parseSearchRequest } from '@medplum/core';
+import { allOk, deepClone, deepEquals, formatSearchQuery, OperationOutcomeError, parseSearchRequest } from '@medplum/core';
+import { HapiPaging } from './fhir-paging.mjs';
+import { checkDeleteConflicts } from './fhir-references.mjs';
 
 class ServerRepository extends MemoryRepository {
   changes = [];
+  deleted = null; // Set of 'Type/id' deleted by the transaction running, else null
+
+  // deleteIntegrity: refuse to delete a referenced resource (fhir-references.mjs);
+  // ids: 'uuid' (Medplum's) | 'sequence' (HAPI's: 1000, 1001, ... over all types,
+  // and a client may not create a purely numeric id).
+  constructor({ deleteIntegrity = false, ids = 'uuid' } = {}) {
+    super();
+    this.deleteIntegrity = deleteIntegrity;
+    this.sequence = ids === 'sequence' ? 1000 : null;
+    this.issued = new Set(); // sequence ids handed out (a transaction asks before it creates)
+  }
+
+  generateId() {
+    if (this.sequence === null) return super.generateId();
+    const id = String(this.sequence++);
+    this.issued.add(id);
+    return id;
+  }
 
   // Every write ends here: create, and (through MemoryRepository) update and patch.
   async createResource(resource) {
     const { resourceType, id } = resource;
     const current = id ? this.resources.get(resourceType)?.get(id) : undefined;
+    if (!current && this.sequence !== null && /^[0-9]+$/.test(id ?? '') && !this.issued.has(id)) {
+      // HAPI's default client id strategy ALPHANUMERIC (HAPI-0960)
+      const diagnostics = `HAPI-0960: Can not create resource with ID[${id}], no resource with this ID exists and ` +
+        'clients may only assign IDs which contain at least one non-numeric character';
+      throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', diagnostics }] });
+    }
     if (current && deepEquals(current, { ...resource, meta: { ...resource.meta, ...pick(current.meta) } })) {
       return deepClone(current);
     }
@@ -37,8 +66,15 @@ class ServerRepository extends MemoryRepository {
     return stored;
   }
 
+  // With deleteIntegrity a delete that leaves a reference to the resource
+  // fails (409); in a transaction that is checked once every entry ran, so
+  // the referring resource may be deleted by the same transaction.
   async deleteResource(resourceType, id) {
     const current = this.resources.get(resourceType)?.get(id);
+    if (this.deleteIntegrity && current) {
+      if (this.deleted) this.deleted.add(`${resourceType}/${id}`);
+      else checkDeleteConflicts(this.resources, new Set([`${resourceType}/${id}`]));
+    }
     await super.deleteResource(resourceType, id);
     this.changes.push({ action: 'delete', resource: deepClone(current), time: new Date().toISOString() });
   }
@@ -60,13 +96,19 @@ class ServerRepository extends MemoryRepository {
       [...this.history].map(([type, byId]) => [type, new Map([...byId].map(([id, v]) => [id, v.slice()]))])
     );
     const mark = this.changes.length;
+    const outermost = this.deleted === null;
+    if (outermost) this.deleted = new Set();
     try {
-      return await callback(undefined);
+      const result = await callback(undefined);
+      if (outermost && this.deleted.size) checkDeleteConflicts(this.resources, this.deleted);
+      return result;
     } catch (err) {
       replaceMap(this.resources, resources);
       replaceMap(this.history, history);
       this.changes.length = mark;
       throw err;
+    } finally {
+      if (outermost) this.deleted = null;
     }
   }
 
@@ -117,13 +159,23 @@ function capabilityResources() {
 }
 
 export class FhirStore {
-  // onCommit(changes, sent): see exclusive().
-  constructor({ onCommit }) {
+  // onCommit(changes, sent): see exclusive(). deleteIntegrity, ids: see
+  // ServerRepository.
+  // paging: undefined (fhir-router's searches, _offset next links) or
+  // { expireMs, cacheMs } for HAPI's stored searches (fhir-paging.mjs).
+  constructor({ onCommit, deleteIntegrity = false, ids = 'uuid', paging }) {
     this.onCommit = onCommit;
-    this.repo = new ServerRepository();
+    this.repo = new ServerRepository({ deleteIntegrity, ids });
     this.router = new FhirRouter();
     this.router.add('GET', 'metadata', capabilities);
     this.tail = Promise.resolve();
+    this.paging = paging && new HapiPaging({ ...paging, run: (path, query) => this.route('GET', path, query) });
+  }
+
+  route(method, path, query, body, headers) {
+    const url = path + (String(query) ? `?${query}` : '');
+    const req = { method, url, pathname: '', body, params: {}, query: {}, headers, config: { transactions: true } };
+    return this.router.handleRequest(req, this.repo);
   }
 
   // Runs fn(repo) with no other write in between and resolves to its result.
@@ -145,6 +197,7 @@ export class FhirStore {
   // One FHIR request; resolves to fhir-router's FhirResponse. path is relative
   // to the base ('' or 'Observation/1'), query a URLSearchParams.
   async handle({ method, path, query, body, headers, base, sent }) {
+    if (method === 'GET' && this.paging?.handles(path, query)) return this.paging.handle({ path, query, headers, base });
     const url = path + (String(query) ? `?${query}` : '');
     const req = { method, url, pathname: '', body, params: {}, query: {}, headers, config: { transactions: true } };
     const run = () => this.router.handleRequest(req, this.repo);
