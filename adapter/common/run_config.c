@@ -125,6 +125,15 @@ static const struct run_key run_keys[] = {
      .max = 1024LL * 1024 * 1024},
     {"listen", "health_max_silence", RK_INT, RUN_FIELD(listen_health_max_silence_s), .min = 1,
      .max = 604800},
+    {"listen", "request_timeout", RK_INT, RUN_FIELD(listen_request_timeout_s), .min = 1,
+     .max = 3600},
+    {"listen", "max_connections", RK_INT, RUN_FIELD(listen_max_connections), .min = 1,
+     .max = 100000},
+    {"listen", "max_connections_per_peer", RK_INT, RUN_FIELD(listen_max_connections_per_peer),
+     .min = 0, .max = 100000},
+    {"listen", "max_inflight_bytes", RK_SIZE, RUN_FIELD(listen_max_inflight_bytes), .min = 1024,
+     .max = 16LL * 1024 * 1024 * 1024},
+    {"listen", "max_entries", RK_INT, RUN_FIELD(listen_max_entries), .min = 1, .max = 1000000},
 
     {"subscription", "mode", RK_MODE, RUN_FIELD(mode), .choices = run_modes},
     {"subscription", "endpoint", RK_STR, RUN_FIELD(endpoint), .flags = RUN_NONEMPTY},
@@ -245,7 +254,12 @@ void run_config_defaults(struct run_config *c)
     snprintf(c->listen_address, sizeof c->listen_address, "127.0.0.1");
     c->listen_port = 8443;
     snprintf(c->listen_path, sizeof c->listen_path, "/notify");
-    c->listen_max_body = 16u * 1024 * 1024;
+    c->listen_max_body = 8u * 1024 * 1024;
+    c->listen_request_timeout_s = 30;
+    c->listen_max_connections = 64;
+    c->listen_max_connections_per_peer = 32;
+    c->listen_max_inflight_bytes = 64u * 1024 * 1024;
+    c->listen_max_entries = 1000;
     c->listen_health_max_silence_s = 600;
     c->mode = RUN_MODE_RESTHOOK;
     snprintf(c->payload, sizeof c->payload, "full-resource");
@@ -722,6 +736,15 @@ static int run_check_listen(struct run_parse *p)
                         "listen.client_ca needs TLS, but listen.plain_http is set");
     if (c->listen_path[0] != '/')
         return run_fail(p, run_line_of(p, "listen", "path"), "listen.path must start with '/'");
+    if (c->listen_max_inflight_bytes < c->listen_max_body) {
+        int line = run_line_of(p, "listen", "max_inflight_bytes");
+        if (line)
+            return run_fail(p, line,
+                            "listen.max_inflight_bytes (%zu) is below listen.max_body (%zu): a "
+                            "body of the largest size could never be read",
+                            c->listen_max_inflight_bytes, c->listen_max_body);
+        c->listen_max_inflight_bytes = c->listen_max_body; /* default follows max_body */
+    }
     if (!c->listen_plain_http && c->mode != RUN_MODE_POLL) {
         if (!c->listen_cert[0])
             return run_fail(p, 0, "listen.cert is required in %s mode (or listen.plain_http = "

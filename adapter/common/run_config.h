@@ -67,7 +67,13 @@ struct run_config {
     char listen_client_ca[RUN_PATH_LEN]; /* set: require client certificates signed by it */
     int listen_plain_http;              /* default 0; allowed only on a loopback address */
     char listen_path[128];              /* default "/notify" */
-    size_t listen_max_body;             /* default 16 MiB */
+    size_t listen_max_body;             /* default 8 MiB */
+    /* issue 12 item 7: a listener that cannot be starved (listener_guard.h) */
+    int listen_request_timeout_s;       /* accept/previous answer -> request read; default 30 */
+    int listen_max_connections;         /* open at once; default 64 */
+    int listen_max_connections_per_peer; /* from one address; default 32; 0 = no own cap */
+    size_t listen_max_inflight_bytes;   /* request bodies held at once; default 64 MiB */
+    int listen_max_entries;             /* Bundle entries per notification; default 1000 */
     int listen_health_max_silence_s;    /* /healthz: the last successful contact with the
                                            server at most this old (s); default 600 */
 

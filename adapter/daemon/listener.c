@@ -17,10 +17,19 @@
  * by metrics.c; /status pages by status_page.c; failed TLS handshakes
  * (refused client certificates) and refused secrets are counted and logged
  * with the peer address.
+ * Issue 12 item 7: listener_guard.c caps connections (all, per peer), gives
+ * each request an overall deadline, bounds the bytes held by requests being
+ * read and refuses ambiguous framing (400, connection closed); here a
+ * notification's cost is bounded too: a body with more objects than
+ * listen.max_entries Bundle entries could need is refused unparsed, a
+ * Bundle with more entries than listen.max_entries after parsing; both 413,
+ * with a catch-up asked so that what the notification carried is found by
+ * search (intake never saw it; the sender may also retry).
  */
 #include "listener.h"
 
 #include "daemon.h"
+#include "listener_guard.h"
 #include "daemon_run.h"
 #include "fhir_notify.h"
 #include "metrics.h"
@@ -46,6 +55,7 @@
 struct listener {
     struct daemon *d;
     struct evhttp *http;
+    struct listener_guard *guard;  /* caps, deadline, framing (listener_guard.h) */
     SSL_CTX *ssl;
     int port;
     struct metrics m;              /* notifications, FHIR requests, TLS, latency */
@@ -163,14 +173,13 @@ static void on_tls_info(const SSL *ssl, int where, int ret)
         tls_refused(ssl, ret & 0xff);
 }
 
+/* evhttp's bufferevent callback: a guarded TLS bufferevent. On NULL (out of
+ * memory) evhttp would fall back to a plain one: on_request refuses any
+ * request on a connection without TLS. */
 static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 {
-    SSL_CTX *ctx = arg;
-    SSL *ssl = SSL_new(ctx);
-    if (!ssl)
-        return NULL;
-    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                          BEV_OPT_CLOSE_ON_FREE);
+    struct listener *l = arg;
+    return listener_guard_bufferevent(l->guard, base, l->ssl);
 }
 
 static SSL_CTX *tls_context(const struct run_config *c, char *err, size_t errlen)
@@ -428,6 +437,69 @@ static void reply_status(struct listener *l, struct evhttp_request *req, const c
     evbuffer_free(b);
 }
 
+/* A notification may hold at most this many JSON objects (or XML elements)
+ * per Bundle entry allowed (listen.max_entries): a Bundle entry with its
+ * resource is about 5 to 30 of them; the bound is on the whole body, so one
+ * large resource fits too. Counted before parsing: the parsed tree costs
+ * some hundred bytes per object (json-c), whatever the body's size. */
+#define LISTEN_OBJECTS_PER_ENTRY 64
+
+/* The number of bytes c in body[0..len) (an upper bound on the JSON objects
+ * with '{', on the XML elements with '<'). */
+static size_t count_byte(const char *body, size_t len, char c)
+{
+    size_t n = 0;
+    for (const char *p = body, *end = body + len; p < end; p++) {
+        p = memchr(p, c, (size_t)(end - p));
+        if (!p)
+            break;
+        n++;
+    }
+    return n;
+}
+
+/* The body's cost is within listen.max_entries (0), or not (1, why set):
+ * before parsing, the objects (JSON '{') or elements (XML '<') it may make;
+ * after (root given), the entries of a Bundle. */
+static int too_many_entries(const struct run_config *c, const char *body, size_t len,
+                            json_object *root, char *why, size_t wlen)
+{
+    size_t max = (size_t)c->listen_max_entries;
+    if (!root) {
+        size_t objects = count_byte(body, len, '{') + count_byte(body, len, '<');
+        if (objects <= max * LISTEN_OBJECTS_PER_ENTRY)
+            return 0;
+        snprintf(why, wlen,
+                 "the body holds up to %zu objects, more than a notification of "
+                 "listen.max_entries = %zu Bundle entries may (%d each); not parsed",
+                 objects, max, LISTEN_OBJECTS_PER_ENTRY);
+        return 1;
+    }
+    json_object *rt = NULL, *entry = NULL;
+    if (!json_object_object_get_ex(root, "resourceType", &rt) ||
+        strcmp(json_object_get_string(rt), "Bundle") != 0 ||
+        !json_object_object_get_ex(root, "entry", &entry) ||
+        !json_object_is_type(entry, json_type_array))
+        return 0;
+    size_t n = json_object_array_length(entry);
+    if (n <= max)
+        return 0;
+    snprintf(why, wlen, "the Bundle has %zu entries, more than listen.max_entries = %zu", n,
+             max);
+    return 1;
+}
+
+/* A notification refused 413 (too large, too many entries): what it carried
+ * is found by a catch-up (a search since the cursor), asked now. */
+static void refused_large(struct listener *l, const char *method, const char *subpath,
+                          const char *why)
+{
+    LOG_WARN("notification %s %s refused (413): %s; catch-up asked so that nothing it "
+             "carried is lost",
+             method, subpath[0] ? subpath : "/", why);
+    catchup_request(l->d);
+}
+
 /* The FHIR client's observer: every finished request counted (kind, class,
  * duration), the last contact noted, and a report accepted observed in the
  * case latency histogram (from its job's last input). */
@@ -500,6 +572,13 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
         reply_outcome(req, refuse, refuse == 401 ? "login" : "forbidden", why);
         return;
     }
+    char many[240];
+    if (too_many_entries(d->cfg, body, len, NULL, many, sizeof many)) {
+        l->m.refused[METRICS_REFUSED_TOO_LARGE]++;
+        reply_outcome(req, 413, "too-long", many);
+        refused_large(l, method, subpath, many);
+        return;
+    }
     struct fhir_notify_request rq = {method, subpath, evhttp_find_header(h, "Content-Type"),
                                      evhttp_find_header(h, "X-Medplum-Deleted-Resource"), body,
                                      len};
@@ -510,6 +589,13 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
         l->m.refused[METRICS_REFUSED_INVALID]++;
         LOG_WARN("notification %s %s refused: %s", method, subpath[0] ? subpath : "/", err.msg);
         reply_outcome(req, 400, "invalid", err.msg);
+        return;
+    }
+    if (too_many_entries(d->cfg, body, len, b.root, many, sizeof many)) {
+        fhir_notify_batch_free(&b);
+        l->m.refused[METRICS_REFUSED_TOO_LARGE]++;
+        reply_outcome(req, 413, "too-long", many);
+        refused_large(l, method, subpath, many);
         return;
     }
     LOG_DEBUG("notification %s %s (%s, %zu bytes): %d event(s)", method,
@@ -531,23 +617,61 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     daemon_kick(d, 0);
 }
 
+/* 1 if path is the notification endpoint or under it (subpath set). */
+static int notification_path(const struct listener *l, const char *path, const char **subpath)
+{
+    const char *ep = l->d->cfg->listen_path;
+    size_t n = strlen(ep);
+    if (strncmp(path, ep, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+        return 0;
+    *subpath = path + n;
+    return 1;
+}
+
+static const char *path_of(struct evhttp_request *req)
+{
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    return path && path[0] ? path : "/";
+}
+
+/* Answer a request refused for its framing, and close the connection: what
+ * follows the body evhttp framed is never read as a next request. */
+static void reply_refusal(struct listener *l, struct evhttp_request *req,
+                          const struct listener_refusal *r)
+{
+    char peer[80];
+    listener_guard_peer(req, peer, sizeof peer);
+    l->m.refused[r->reason]++;
+    LOG_WARN("refused a request for %.200s from %s (%d): %s", path_of(req), peer, r->status,
+             r->text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    reply_outcome(req, r->status, r->code, r->text);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct listener *l = arg;
-    if (!l->ssl) { /* plain HTTP (loopback tests): no handshake to hook */
-        struct evhttp_connection *con = evhttp_request_get_connection(req);
-        struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
-        if (bev)
-            set_nodelay(bufferevent_getfd(bev));
+    struct evhttp_connection *con = evhttp_request_get_connection(req);
+    struct bufferevent *cbev = con ? evhttp_connection_get_bufferevent(con) : NULL;
+    if (l->ssl && !(cbev && bufferevent_openssl_get_ssl(cbev))) {
+        LOG_ERROR("listen: a request came on a connection without TLS; closed");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_send_error(req, 500, NULL);
+        return;
     }
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-    const char *path = u ? evhttp_uri_get_path(u) : NULL;
-    if (!path)
-        path = "/";
-    const char *ep = l->d->cfg->listen_path;
-    size_t n = strlen(ep);
-    if (strncmp(path, ep, n) == 0 && (path[n] == '\0' || path[n] == '/')) {
-        handle_notification(l, req, path + n);
+    if (l->ssl)
+        listener_guard_request(l->guard, req);
+    struct listener_refusal refusal;
+    if (listener_guard_framing(req, &refusal)) {
+        reply_refusal(l, req, &refusal);
+        return;
+    }
+    if (!l->ssl && cbev) /* plain HTTP (loopback tests): no handshake to hook */
+        set_nodelay(bufferevent_getfd(cbev));
+    const char *path = path_of(req), *subpath;
+    if (notification_path(l, path, &subpath)) {
+        handle_notification(l, req, subpath);
         return;
     }
     if (strcmp(path, "/healthz") == 0) {
@@ -607,11 +731,22 @@ struct listener *listener_start(struct daemon *d, char *err, size_t errlen)
             return NULL;
         }
         SSL_CTX_set_app_data(l->ssl, l);
-        evhttp_set_bevcb(l->http, on_new_connection, l->ssl);
+        struct listener_guard_limits lim = {c->listen_max_connections,
+                                            c->listen_max_connections_per_peer,
+                                            c->listen_request_timeout_s,
+                                            c->listen_max_inflight_bytes};
+        l->guard = listener_guard_new(d->base, &l->m, &lim);
+        if (!l->guard) {
+            snprintf(err, errlen, "listen: out of memory");
+            listener_free(l);
+            return NULL;
+        }
+        evhttp_set_bevcb(l->http, on_new_connection, l);
     }
     evhttp_set_max_body_size(l->http, (ev_ssize_t)c->listen_max_body);
     evhttp_set_max_headers_size(l->http, 64 * 1024);
-    evhttp_set_timeout(l->http, 60);
+    /* progress timeout; the overall one is the guard's deadline */
+    evhttp_set_timeout(l->http, c->listen_request_timeout_s);
     evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE);
     evhttp_set_gencb(l->http, on_request, l);
@@ -638,7 +773,8 @@ void listener_free(struct listener *l)
     if (!l)
         return;
     if (l->http)
-        evhttp_free(l->http);
+        evhttp_free(l->http); /* closes the connections: the guard sees them go */
+    listener_guard_free(l->guard);
     if (l->ssl)
         SSL_CTX_free(l->ssl);
     free(l);

@@ -27,8 +27,8 @@ static const char *const kind_names[METRICS_NKIND] = {"read", "search", "transac
                                                       "subscription"};
 static const char *const class_names[METRICS_NCLASS] = {"2xx", "3xx", "4xx", "5xx",
                                                         "transport"};
-static const char *const refusal_names[METRICS_NREFUSAL] = {"auth", "invalid", "method",
-                                                            "store"};
+static const char *const refusal_names[METRICS_NREFUSAL] = {
+    "auth", "invalid", "method", "store", "framing", "too_large", "busy"};
 
 void metrics_init(struct metrics *m)
 {
@@ -315,7 +315,9 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
            refused);
     head(&b, "nenfhir_notifications_by_outcome_total", "counter",
          "Notifications by outcome: accepted, or refused with a reason class (auth: 401/403 "
-         "secret or HMAC, invalid: 400, method: 405, store: 503 not recorded)");
+         "secret or HMAC, invalid: 400, method: 405, store: 503 not recorded, framing: 400 "
+         "ambiguous framing, too_large: 413 over listen.max_entries, busy: connection closed "
+         "while read, listen.max_inflight_bytes passed)");
     put(&b, "nenfhir_notifications_by_outcome_total{outcome=\"accepted\",reason=\"\"} %lu\n",
         m->accepted);
     for (int i = 0; i < METRICS_NREFUSAL; i++)
@@ -337,6 +339,25 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g)
     one_ul(&b, "nenfhir_tls_client_cert_refused_total", "counter",
            "TLS handshakes refused for the client certificate (missing, unknown CA, expired, "
            "bad)", m->tls_client_cert_refused);
+
+    /* the listener's guard (issue 12 item 7) */
+    one_ul(&b, "nenfhir_listen_connections_total", "counter",
+           "Connections the listener took (within listen.max_connections)", m->conn_accepted);
+    head(&b, "nenfhir_listen_connections_refused_total", "counter",
+         "Connections closed at once: over listen.max_connections (cap) or "
+         "listen.max_connections_per_peer (peer)");
+    put(&b, "nenfhir_listen_connections_refused_total{reason=\"cap\"} %lu\n",
+        m->conn_refused_cap);
+    put(&b, "nenfhir_listen_connections_refused_total{reason=\"peer\"} %lu\n",
+        m->conn_refused_peer);
+    one_ul(&b, "nenfhir_listen_request_timeouts_total", "counter",
+           "Connections closed because a request was not complete within listen.request_timeout",
+           m->request_timeouts);
+    one_ul(&b, "nenfhir_listen_connections_open", "gauge", "Connections open on the listener now",
+           (unsigned long)(m->conn_open > 0 ? m->conn_open : 0));
+    one_ul(&b, "nenfhir_listen_inflight_bytes", "gauge",
+           "Request bytes held now, counted against listen.max_inflight_bytes",
+           (unsigned long)(m->inflight_bytes > 0 ? m->inflight_bytes : 0));
 
     /* FHIR requests */
     head(&b, "nenfhir_fhir_requests_total", "counter",

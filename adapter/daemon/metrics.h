@@ -42,6 +42,9 @@ enum metrics_refusal {
     METRICS_REFUSED_INVALID,  /* 400: unreadable */
     METRICS_REFUSED_METHOD,   /* 405 */
     METRICS_REFUSED_STORE,    /* 503: the store could not record it */
+    METRICS_REFUSED_FRAMING,  /* 400, closed: ambiguous framing (issue 12 item 7) */
+    METRICS_REFUSED_TOO_LARGE,/* 413: over listen.max_entries */
+    METRICS_REFUSED_BUSY,     /* closed while read: listen.max_inflight_bytes passed */
     METRICS_NREFUSAL
 };
 
@@ -77,6 +80,13 @@ struct metrics {
     struct metrics_histogram case_seconds;         /* last input -> report accepted */
     unsigned long tls_failures;                    /* handshakes that failed (alert sent) */
     unsigned long tls_client_cert_refused;         /* ... of them: client certificate */
+    /* the listener's guard (listener_guard.h, issue 12 item 7) */
+    unsigned long conn_accepted;                   /* connections taken */
+    unsigned long conn_refused_cap;                /* closed at once: listen.max_connections */
+    unsigned long conn_refused_peer;               /* ... listen.max_connections_per_peer */
+    unsigned long request_timeouts;                /* closed at listen.request_timeout */
+    long conn_open;                                /* gauge: connections open now */
+    long inflight_bytes;                           /* gauge: request bytes counted now */
     /* the last contact with the FHIR server (metrics_fhir_request) */
     unsigned long requests_done;                   /* finished requests since start */
     int64_t last_ok_ms;                            /* last answer counted as contact; 0 none */

@@ -143,7 +143,12 @@ static void check_defaults_except_required(const struct run_config *c)
     CU_ASSERT_STRING_EQUAL(c->listen_client_ca, "");
     CU_ASSERT_EQUAL(c->listen_plain_http, 0);
     CU_ASSERT_STRING_EQUAL(c->listen_path, "/notify");
-    CU_ASSERT_EQUAL(c->listen_max_body, 16u * 1024 * 1024);
+    CU_ASSERT_EQUAL(c->listen_max_body, 8u * 1024 * 1024);
+    CU_ASSERT_EQUAL(c->listen_request_timeout_s, 30);
+    CU_ASSERT_EQUAL(c->listen_max_connections, 64);
+    CU_ASSERT_EQUAL(c->listen_max_connections_per_peer, 32);
+    CU_ASSERT_EQUAL(c->listen_max_inflight_bytes, 64u * 1024 * 1024);
+    CU_ASSERT_EQUAL(c->listen_max_entries, 1000);
     CU_ASSERT_STRING_EQUAL(c->endpoint, "");
     CU_ASSERT_STRING_EQUAL(c->payload, "full-resource");
     CU_ASSERT_STRING_EQUAL(c->content_type, "application/fhir+json");
