@@ -277,6 +277,12 @@ static const char *const store_sql[ST_COUNT] = {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    /* issue 12 item 6: the transaction statements, prepared at open so that
+     * ending a transaction needs no allocation: a ROLLBACK prepared on the
+     * spot fails when memory is short and leaves the transaction open, and
+     * every later store_begin failed, for good (tests/unit/test_faults.c) */
+    sqlite3_stmt *tx_begin, *tx_commit, *tx_rollback;
+    int tx_stale; /* a rollback failed: the transaction is still open */
     char err[512];
 };
 
@@ -470,6 +476,13 @@ static int store_prepare_all(struct store *s)
         if (sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK)
             return store_fail(s, "prepare");
+    if (sqlite3_prepare_v3(s->db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->tx_begin, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &s->tx_commit,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &s->tx_rollback,
+                           NULL) != SQLITE_OK)
+        return store_fail(s, "prepare");
     return 0;
 }
 
@@ -500,6 +513,9 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         (void)sqlite3_finalize(s->st[i]); /* returns the last step's code, already handled */
+    (void)sqlite3_finalize(s->tx_begin);
+    (void)sqlite3_finalize(s->tx_commit);
+    (void)sqlite3_finalize(s->tx_rollback);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         (void)sqlite3_close_v2(s->db); /* cannot happen with all statements finalized */
     free(s);
@@ -514,13 +530,17 @@ const char *store_error(const struct store *s)
 
 int store_begin(struct store *s)
 {
+    if (s->tx_stale)
+        store_rollback(s); /* the last rollback failed: end that transaction first */
     if (!sqlite3_get_autocommit(s->db)) {
-        snprintf(s->err, sizeof s->err, "begin: a transaction is already open");
+        snprintf(s->err, sizeof s->err, "begin: %s",
+                 s->tx_stale ? "the transaction of an earlier failure cannot be rolled back"
+                             : "a transaction is already open");
         return -1;
     }
     /* IMMEDIATE: take the write lock now, so a later write cannot fail with
      * SQLITE_BUSY half-way through (busy_timeout covers the wait here). */
-    return store_exec(s, "BEGIN IMMEDIATE", "begin");
+    return store_run(s, s->tx_begin, "begin");
 }
 
 int store_commit(struct store *s)
@@ -529,7 +549,7 @@ int store_commit(struct store *s)
         snprintf(s->err, sizeof s->err, "commit: no transaction is open");
         return -1;
     }
-    if (store_exec(s, "COMMIT", "commit") == 0)
+    if (store_run(s, s->tx_commit, "commit") == 0)
         return 0;
     store_rollback(s); /* a failed COMMIT may leave the transaction open */
     return -1;
@@ -537,8 +557,12 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); /* nothing more to do on error */
+    if (!sqlite3_get_autocommit(s->db)) {
+        (void)sqlite3_step(s->tx_rollback); /* the outcome is whether it ended, below */
+        (void)sqlite3_reset(s->tx_rollback);
+    }
+    /* still open (I/O error, no memory): store_begin tries again */
+    s->tx_stale = !sqlite3_get_autocommit(s->db);
 }
 
 /* ---- meta ---- */

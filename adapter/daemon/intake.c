@@ -285,7 +285,7 @@ int intake_batch(struct daemon *d, const struct fhir_notify_batch *b, int *catch
 {
     *catchup = 0;
     if (store_begin(d->store) != 0) {
-        LOG_ERROR("store: %s", store_error(d->store));
+        LOG_ERROR("store: %s; the notification was not acknowledged", store_error(d->store));
         return -1;
     }
     int rc = intake_event_numbers(d, b, catchup);
