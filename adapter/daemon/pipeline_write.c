@@ -14,7 +14,14 @@
  * yet) gets no report from the patient-level inputs alone. One
  * transaction per case that changed (I14), sent one at a time; each is
  * recorded in the store as soon as the server accepted it, so a failure of
- * a later one never rewrites an earlier one.
+ * a later one never rewrites an earlier one. Issue 13 item 3: in
+ * conditional write mode (pipeline_write_mode.c) the transaction's entries
+ * are conditional updates by identifier; a server that refuses such a
+ * transaction (a 4xx naming no entry: Medplum's fhir-router, more than 8
+ * entries) gets the report's resources one at a time, in Bundle order,
+ * references resolved to the ids it gave, each recorded in the store
+ * (report_part) as it is accepted so that a crash midway resumes after it;
+ * once that worked, every later report goes so (store meta write_single).
  */
 #include "pipeline_int.h"
 
