@@ -19,6 +19,7 @@ e2e_wait_reports 3 "" 180
 E2E_CHECK_TIMEOUT=120 e2e_check_examples "${files[@]}"
 subs=$(e2e_lis count --type Subscription)
 [ "$subs" = "0" ] || e2e_fail "poll mode made $subs Subscription(s)"
+e2e_hapi_log
 pages=$(grep -c "GET .*_getpages=" "$E2E_DIR/server.log" || true)
 [ "$pages" -ge 1 ] || e2e_fail "nenfhir never followed one of HAPI's paging links"
 sleep 3

@@ -18,7 +18,8 @@ mapfile -t files < <(e2e_hapi_examples gastric-type1 gastric-nec thymus-net)
 e2e_lis post "${files[@]}" >"$E2E_DIR/post.txt"
 e2e_wait_reports 3 "" 180
 E2E_CHECK_TIMEOUT=120 e2e_check_examples "${files[@]}"
-expired=$(grep -c "test hook: search .* expired" "$E2E_DIR/server.log" || true)
+e2e_hapi_log
+expired=$(grep -c "test hook: .*search .* expired" "$E2E_DIR/server.log" || true)
 [ "$expired" = 1 ] || e2e_fail "the test hook expired $expired paging links, not 1"
 gone=$(grep -c "HTTP 410" "$E2E_DIR/daemon.log" || true)
 [ "$gone" -ge 1 ] || e2e_fail "nenfhir never saw HAPI's 410 on a paging link"

@@ -2,12 +2,15 @@
 # run.sh - builds (once, cached) and starts nenfhir's HAPI FHIR test server.
 #
 # Usage: tests/hapi-server/run.sh --certs DIR --port-file FILE [--port N]
-#            [--page-size N] [--build-only] [-- extra Spring properties...]
+#            [--page-size N] [--tenants] [--build-only] [-- extra Spring properties...]
 #   --certs DIR      server.crt, server.key (HTTPS) and ca.crt (trusted for the
 #                    rest-hook deliveries to nenfhir's listener): certs/make-dev-certs.sh
 #   --port-file FILE the port is written there once the server listens
 #   --port N         default 0: a free port chosen by the kernel
 #   --page-size N    HAPI's default search page size (default 20)
+#   --tenants        one HAPI partition per URL tenant: the base of tenant T is
+#                    /fhir/T, made with POST /_test/tenant?name=T (the shared
+#                    server of a ctest run, tests/hapi-server/shared.sh)
 #   --build-only     build and exit
 # Runs in the foreground (java as a child, stopped with this script); callers put it in the background and
 # wait for the port file, then for GET /fhir/metadata.
@@ -17,7 +20,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${NENFHIR_HAPI_BUILD:-$root/build/hapi-server}
-certs="" port_file="" port=0 page=20 build_only=""
+certs="" port_file="" port=0 page=20 build_only="" tenants=false
 while [ $# -gt 0 ]; do
     case $1 in
         --certs) certs=$2; shift 2 ;;
@@ -25,6 +28,7 @@ while [ $# -gt 0 ]; do
         --port) port=$2; shift 2 ;;
         --page-size) page=$2; shift 2 ;;
         --build-only) build_only=1; shift ;;
+        --tenants) tenants=true; shift ;;
         --) shift; break ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -69,7 +73,7 @@ rm -f "$port_file"
     --server.port="$port" \
     --server.ssl.certificate="file:$certs/server.crt" \
     --server.ssl.certificate-private-key="file:$certs/server.key" \
-    --nenfhir.port-file="$port_file" --nenfhir.page-size="$page" "$@" &
+    --nenfhir.port-file="$port_file" --nenfhir.page-size="$page" --nenfhir.tenants="$tenants" "$@" &
 jpid=$!
 stopping=""
 trap 'stopping=1; kill -TERM "$jpid" 2>/dev/null' TERM INT

@@ -20,6 +20,7 @@ import ca.uhn.fhir.jpa.dao.search.IHSearchSortHelper;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import ca.uhn.fhir.jpa.model.config.SubscriptionSettings;
 import ca.uhn.fhir.jpa.model.dialect.HapiFhirH2Dialect;
+import ca.uhn.fhir.jpa.partition.IPartitionLookupSvc;
 import ca.uhn.fhir.jpa.provider.DaoRegistryResourceSupportedSvc;
 import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
 import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
@@ -36,6 +37,8 @@ import ca.uhn.fhir.rest.api.IResourceSupportedSvc;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.interceptor.LoggingInterceptor;
 import ca.uhn.fhir.rest.server.interceptor.RequestValidatingInterceptor;
+import ca.uhn.fhir.rest.server.interceptor.partition.RequestTenantPartitionInterceptor;
+import ca.uhn.fhir.rest.server.tenant.UrlBaseTenantIdentificationStrategy;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import ca.uhn.fhir.context.support.IValidationSupport;
@@ -126,11 +129,11 @@ public class HapiTestServer {
         s.setAllowExternalReferences(false);
         // what a production HAPI keeps: referential integrity on write and delete
         s.setEnforceReferentialIntegrityOnWrite(true);
-        // nenfhir.delete-integrity=false (HAPI's default: true) lets a resource
-        // be deleted while others refer to it; with true, deleting an input
-        // nenfhir has derived from answers 409 Conflict.
-        s.setEnforceReferentialIntegrityOnDelete(
-                env.getProperty("nenfhir.delete-integrity", Boolean.class, true));
+        // on delete too (HAPI's default): deleting an input nenfhir has derived
+        // from answers 409 Conflict, unless the tenant's test control
+        // delete-integrity=false (or nenfhir.delete-integrity=false without
+        // tenants) has TestHooks let it through
+        s.setEnforceReferentialIntegrityOnDelete(true);
         // nenfhir.search-cache-ms: how long an identical search is answered
         // from HAPI's search cache (HAPI's default: 60000 ms) unless the
         // request says Cache-Control: no-cache.
@@ -149,9 +152,41 @@ public class HapiTestServer {
         return s;
     }
 
+    /** nenfhir.tenants=true: one HAPI partition per URL tenant (/fhir/<tenant>/...),
+     *  so that the tests of one ctest run share a server without seeing each
+     *  other's resources, searches or Subscriptions; made by TestControls. */
     @Bean
-    public PartitionSettings partitionSettings() {
-        return new PartitionSettings();
+    public PartitionSettings partitionSettings(org.springframework.core.env.Environment env) {
+        PartitionSettings s = new PartitionSettings();
+        if (env.getProperty("nenfhir.tenants", Boolean.class, false)) {
+            s.setPartitioningEnabled(true);
+            // database partition mode: the partition is part of every key, so
+            // client-assigned ids are unique per partition (nenfhir's Device
+            // has the same id on every server; two tenants each have one)
+            s.setDatabasePartitionMode(true);
+            s.setDefaultPartitionId(0);
+            // a conditional create (the LIS: Patient If-None-Exist by identifier)
+            // of the same identifier in two tenants is no duplicate
+            s.setConditionalCreateDuplicateIdentifiersEnabled(true);
+        }
+        return s;
+    }
+
+    /** The runtime test controls (servlet /_test/*) and their per-tenant state. */
+    @Bean
+    public TestControls testControls(PartitionSettings partitioning, IPartitionLookupSvc partitions,
+            org.springframework.core.env.Environment env) {
+        TestControls c = new TestControls(partitioning.isPartitioningEnabled() ? partitions : null);
+        // without tenants, the command line's settings hold for the one (unnamed) tenant
+        TestControls.Tenant t = c.tenant(null);
+        t.deleteIntegrity = env.getProperty("nenfhir.delete-integrity", Boolean.class, true);
+        t.expirePageAt = env.getProperty("nenfhir.expire-page-at", Long.class, 0L);
+        return c;
+    }
+
+    @Bean
+    public ServletRegistrationBean<TestControls> testControlServlet(TestControls controls) {
+        return new ServletRegistrationBean<>(controls, "/_test/*");
     }
 
     @Bean
@@ -205,6 +240,7 @@ public class HapiTestServer {
             ConfigurableListableBeanFactory beanFactory,
             FhirContext ctx,
             JpaStorageSettings storage,
+            PartitionSettings partitioning,
             DataSource dataSource) {
         LocalContainerEntityManagerFactoryBean emf =
                 HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, ctx, storage);
@@ -224,6 +260,7 @@ public class HapiTestServer {
         p.put("hibernate.format_sql", "false");
         p.put("hibernate.show_sql", "false");
         p.put("hibernate.search.enabled", "false");
+        if (partitioning.isDatabasePartitionMode()) p.put("hapi.database_partition_mode", "true");
         emf.setPersistenceUnitName("HAPI_PU");
         emf.setJpaPropertyMap(p);
         emf.setDataSource(dataSource);
@@ -265,7 +302,8 @@ public class HapiTestServer {
             IValidatorModule validatorModule,
             DatabaseBackedPagingProvider paging,
             DataSource dataSource,
-            org.springframework.core.env.Environment env) {
+            PartitionSettings partitioning,
+            TestControls controls) {
         FhirContext ctx = systemDao.getContext();
         RestfulServer server = new RestfulServer(ctx);
         server.registerProviders(providers.createProviders());
@@ -293,9 +331,15 @@ public class HapiTestServer {
         validating.setValidatorModules(List.of(validatorModule));
         server.registerInterceptor(validating);
 
-        // test hook: the Nth page request finds its search expired (410)
-        long expireAt = env.getProperty("nenfhir.expire-page-at", Long.class, 0L);
-        if (expireAt > 0) server.registerInterceptor(new ExpirePagingInterceptor(dataSource, expireAt));
+        // tenants: /fhir/<tenant>/... is HAPI partition <tenant> (TestControls makes it)
+        if (partitioning.isPartitioningEnabled()) {
+            server.setTenantIdentificationStrategy(new UrlBaseTenantIdentificationStrategy());
+            RequestTenantPartitionInterceptor tenants = new RequestTenantPartitionInterceptor();
+            tenants.setPartitionSettings(partitioning);
+            server.registerInterceptor(tenants);
+        }
+        // test hooks per tenant: expired paging links (410), deletes despite references
+        server.registerInterceptor(new TestHooks(dataSource, controls));
         return server;
     }
 
