@@ -196,7 +196,37 @@ struct run_parse {
 static int run_fail(struct run_parse *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Set err to "FILE:LINE: message" ("FILE: message" for line 0); returns -1. */
+/* At most 64 bytes of s for a message, cut at a UTF-8 sequence boundary so a
+ * long name quoted back is never an invalid sequence. Returns buf. */
+static const char *run_quote(const char *s, char buf[65])
+{
+    size_t n = strlen(s);
+    if (n > 64) {
+        n = 64;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* s[n] continues a sequence: cut before its lead byte */
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Drop a UTF-8 sequence left incomplete at the end of s by a cut. */
+static void run_trim_cut(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && n - i < 3)
+        i--;
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return; /* ASCII last, or only continuation bytes: nothing to drop */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+/* Set err to "FILE:LINE: message" ("FILE: message" for line 0), cut to the
+ * buffer at a UTF-8 boundary; returns -1. */
 static int run_fail(struct run_parse *p, int line, const char *fmt, ...)
 {
     char msg[2048];
@@ -210,6 +240,7 @@ static int run_fail(struct run_parse *p, int line, const char *fmt, ...)
         snprintf(p->err, p->errlen, "%s:%d: %s", p->file, line, msg);
     else
         snprintf(p->err, p->errlen, "%s: %s", p->file, msg);
+    run_trim_cut(p->err);
     return -1;
 }
 
@@ -555,7 +586,8 @@ static int run_section_line(struct run_parse *p, int line, char *s)
             p->section = run_keys[i].section;
             return 0;
         }
-    return run_fail(p, line, "unknown section [%.64s]", name);
+    char q[65];
+    return run_fail(p, line, "unknown section [%s]", run_quote(name, q));
 }
 
 static int run_key_line(struct run_parse *p, int line, char *s)
@@ -567,11 +599,12 @@ static int run_key_line(struct run_parse *p, int line, char *s)
     const char *name = run_trim(s), *value = run_trim(eq + 1);
     if (*name == '\0')
         return run_fail(p, line, "missing key before '='");
+    char q[65];
     if (!p->section)
-        return run_fail(p, line, "key '%.64s' outside any section", name);
+        return run_fail(p, line, "key '%s' outside any section", run_quote(name, q));
     const struct run_key *k = run_find(p->section, name);
     if (!k)
-        return run_fail(p, line, "unknown key '%.64s' in [%s]", name, p->section);
+        return run_fail(p, line, "unknown key '%s' in [%s]", run_quote(name, q), p->section);
     size_t i = (size_t)(k - run_keys);
     if (p->line[i] && k->kind != RK_MAP)
         return run_fail(p, line, "duplicate key %s.%s (first set on line %d)", k->section,
