@@ -253,6 +253,16 @@ static int wr_prop(struct wr *wr, xmlNode *parent, const char *name, json_object
     if ((val && !varr) || (ext && !xarr))
         return wr_fail(wr, "%s and _%s must both be arrays", name, name);
     size_t n = varr ? json_object_array_length(val) : json_object_array_length(ext);
+    if (varr) { /* XML cannot say [4, {...}]: its reader refuses such a group */
+        int prim = 0, complex = 0;
+        for (size_t i = 0; i < n; i++) {
+            enum json_type t = json_object_get_type(json_object_array_get_idx(val, i));
+            complex |= t == json_type_object;
+            prim |= t != json_type_object && t != json_type_null && t != json_type_array;
+        }
+        if (prim && complex)
+            return wr_fail(wr, "%s mixes primitive values and complex elements", name);
+    }
     if (varr && xarr && json_object_array_length(ext) != n)
         return wr_fail(wr, "_%s has %zu entries for %zu values", name,
                        json_object_array_length(ext), n);
