@@ -8,6 +8,7 @@
 
 #include "config_check.h"
 #include "daemon.h"
+#include "fhir_smart.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ static const struct reload_key reload_fixed[] = {
     RELOAD_KEY("server.timeout", server_timeout_s),
     RELOAD_KEY("server.insecure_http", server_insecure_http),
     RELOAD_KEY("server.write_mode", server_write_mode),
+    RELOAD_KEY("server.auth", server_auth),
     RELOAD_KEY("listen.address", listen_address),
     RELOAD_KEY("listen.port", listen_port),
     RELOAD_KEY("listen.cert", listen_cert),
@@ -123,6 +125,13 @@ static void reload_copy(struct run_config *c, const struct run_config *n)
     memcpy(c->server_client_key, n->server_client_key, sizeof c->server_client_key);
     memcpy(c->server_token_file, n->server_token_file, sizeof c->server_token_file);
     memcpy(c->server_token, n->server_token, sizeof c->server_token);
+    /* issue 12 item 8: SMART (fhir_smart_reload took them) */
+    memcpy(c->server_smart_client_id, n->server_smart_client_id,
+           sizeof c->server_smart_client_id);
+    memcpy(c->server_smart_token_url, n->server_smart_token_url,
+           sizeof c->server_smart_token_url);
+    memcpy(c->server_smart_key_file, n->server_smart_key_file, sizeof c->server_smart_key_file);
+    memcpy(c->server_smart_scopes, n->server_smart_scopes, sizeof c->server_smart_scopes);
     c->nmap = n->nmap;
     memcpy(c->map, n->map, sizeof c->map);
     c->log_verbose = n->log_verbose;
@@ -161,6 +170,21 @@ void daemon_reload(struct daemon *d)
         reload_wipe(n);
         free(n);
         return;
+    }
+    /* issue 12 item 8: the SMART key, client id, token URL and scopes (server.auth
+     * itself needs a restart); refused: nothing changes */
+    if (d->smart && strcmp(n->server_auth, "smart-backend") == 0) {
+        struct fhir_smart_opts so = {n->server_smart_client_id, n->server_smart_token_url,
+                                     n->server_smart_key_file, n->server_smart_scopes, NULL,
+                                     NULL};
+        if (fhir_smart_reload(d->smart, &so, err, sizeof err) != 0) {
+            LOG_ERROR("SIGHUP: configuration refused (SMART: %s), the old one stays in use",
+                      err);
+            nen_codes_free(codes);
+            reload_wipe(n);
+            free(n);
+            return;
+        }
     }
     if (fhir_client_set_credentials(d->client, n->server_ca_file, n->server_client_cert,
                                     n->server_client_key, n->server_token) != 0) {
