@@ -605,6 +605,9 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
     if (intake_batch(d, &b, &catchup) != 0) {
         fhir_notify_batch_free(&b);
         l->m.refused[METRICS_REFUSED_STORE]++;
+        /* issue 12 item 6: a store fault (disk full, I/O error, lock held,
+         * memory) is expected to pass: the sender may try again soon */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
         reply_outcome(req, 503, "transient", "could not store the notification; send it again");
         return;
     }

@@ -5,9 +5,9 @@
 # lock far longer than the store's busy_timeout (5 s), and the LIS posts a
 # second case:
 #  - every notification that arrives is answered 503 after the busy
-#    timeout, never 200 (the sender, the test server with fixed retries,
-#    keeps it), and the daemon runs on; /healthz answers 503 naming the
-#    store;
+#    timeout (a PUT straight to the listener: 503 with Retry-After), never
+#    200 (the sender, the test server with fixed retries, keeps it), and the
+#    daemon runs on; /healthz answers 503 naming the store;
 #  - the lock released: the sender's retries get through, the second case
 #    is reported, the first case's report is still the one and only, and
 #    the daemon drains and exits 0 on SIGTERM.
@@ -16,8 +16,9 @@
 source "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { echo "SKIP: no sqlite3 program (scripts/bootstrap.sh installs it)"; exit 77; }
 e2e_init I7_fault_busy "$@"
-# the lock holder ends with the test, whatever happens
-trap 'rc=$?; touch "$E2E_DIR/release"; [ -n "${HOLDER_PID:-}" ] && wait "$HOLDER_PID" 2>/dev/null;
+# the lock holder ends with the test, whatever happens; then e2e_cleanup
+# runs with the test's status (set +e: (exit 1) must not end the trap)
+trap 'rc=$?; set +e; touch "$E2E_DIR/release"; [ -n "${HOLDER_PID:-}" ] && wait "$HOLDER_PID" 2>/dev/null;
       (exit $rc); e2e_cleanup' EXIT
 
 e2e_start_server --delivery-retries 400 --delivery-retry-delay-ms 500
@@ -35,6 +36,16 @@ answered() {
             const want = Number(process.argv[1]);
             console.log(JSON.parse(s).filter((r) => r.status === want && /\//.test(r.type ?? "")).length);
         });' "$1"
+}
+# PUT of one input (HAPI style, a Ki-67 result) straight to the listener:
+# prints the status; headers in direct.h, body in direct.out
+put_direct() {
+    e2e_curl_listener /notify/Observation/fault-direct --max-time 60 -D "$E2E_DIR/direct.h" \
+        -o "$E2E_DIR/direct.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/fhir+json' \
+        -H "X-Nenfhir-Secret: $(cat "$E2E_DIR/secret")" --data-binary '{"resourceType":"Observation",
+        "id":"fault-direct","status":"final","subject":{"reference":"Patient/fault-direct"},
+        "code":{"coding":[{"system":"http://loinc.org","code":"29593-1"}]},
+        "valueQuantity":{"value":3,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}}' || true
 }
 # the accession of an example's specimen
 accession() {
@@ -89,6 +100,10 @@ grep -q '"store".*locked' "$E2E_DIR/body.txt" ||
     e2e_fail "healthz does not name the locked store: $(cat "$E2E_DIR/body.txt")"
 grep -q "database is locked; the notification was not acknowledged" "$E2E_DIR/daemon.log" ||
     e2e_fail "no log line for the refused notification"
+# a notification straight to the listener: 503 with Retry-After
+code=$(put_direct)
+[ "$code" = 503 ] || e2e_fail "a PUT of an input answered $code, want 503: $(head -c 300 "$E2E_DIR/direct.out")"
+grep -qi '^retry-after: [0-9]' "$E2E_DIR/direct.h" || e2e_fail "the 503 has no Retry-After"
 kill -0 "$E2E_DAEMON_PID" 2>/dev/null || e2e_fail "the daemon exited while the store was locked"
 held=$((SECONDS - locked_at))
 echo "store locked for $held s: $refused delivery attempt(s) refused with 503; healthz: $(cat "$E2E_DIR/body.txt")"

@@ -4,7 +4,8 @@
 # auto-checkpoint in this test, so every commit appends to it and needs new
 # space). One case is reported; then a file eats the tmpfs's free space and
 # the LIS posts a second case:
-#  - every notification that arrives is answered 503, never 200 (the sender,
+#  - every notification that arrives is answered 503 (a PUT straight to the
+#    listener: 503 with Retry-After), never 200 (the sender,
 #    the test server with fixed retries, keeps it), and the daemon runs on;
 #  - /healthz answers 503 naming the store;
 #  - the filler removed: the sender's retries get through and the second
@@ -39,10 +40,10 @@ e2e_init I7_fault_disk_full "$@"
 TINY=$E2E_DIR/tiny
 mkdir "$TINY"
 mount -t tmpfs -o size=8m,mode=0700 tmpfs "$TINY" || e2e_fail "mount of the tmpfs failed"
-# the tmpfs goes after the daemon (lazy: even if something still holds it)
-trap 'rc=$?; [ -n "${E2E_DAEMON_PID:-}" ] && kill -TERM "$E2E_DAEMON_PID" 2>/dev/null &&
-      wait "$E2E_DAEMON_PID" 2>/dev/null; E2E_DAEMON_PID=; umount -l "$TINY" 2>/dev/null;
-      (exit $rc); e2e_cleanup' EXIT
+# on exit the tmpfs is detached (lazily: the daemon may still hold it open),
+# then e2e_cleanup runs with the test's status (set +e: (exit 1) must not
+# end the trap)
+trap 'rc=$?; set +e; umount -l "$TINY" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
 
 e2e_start_server --delivery-retries 400 --delivery-retry-delay-ms 500
 e2e_config store.path="$TINY/nenfhir.db" poll.catchup_interval=3600
@@ -59,6 +60,16 @@ answered() {
             const want = Number(process.argv[1]);
             console.log(JSON.parse(s).filter((r) => r.status === want && /\//.test(r.type ?? "")).length);
         });' "$1"
+}
+# PUT of one input (HAPI style, a Ki-67 result) straight to the listener:
+# prints the status; headers in direct.h, body in direct.out
+put_direct() {
+    e2e_curl_listener /notify/Observation/fault-direct --max-time 60 -D "$E2E_DIR/direct.h" \
+        -o "$E2E_DIR/direct.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/fhir+json' \
+        -H "X-Nenfhir-Secret: $(cat "$E2E_DIR/secret")" --data-binary '{"resourceType":"Observation",
+        "id":"fault-direct","status":"final","subject":{"reference":"Patient/fault-direct"},
+        "code":{"coding":[{"system":"http://loinc.org","code":"29593-1"}]},
+        "valueQuantity":{"value":3,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}}' || true
 }
 # the accession of an example's specimen
 accession() {
@@ -106,6 +117,10 @@ grep -q "the notification was not acknowledged" "$E2E_DIR/daemon.log" ||
     e2e_fail "no log line for the refused notification"
 grep -Eq "database or disk is full|disk I/O error" "$E2E_DIR/daemon.log" ||
     e2e_fail "the log does not say why the store failed"
+# a notification straight to the listener: 503 with Retry-After
+code=$(put_direct)
+[ "$code" = 503 ] || e2e_fail "a PUT of an input answered $code, want 503: $(head -c 300 "$E2E_DIR/direct.out")"
+grep -qi '^retry-after: [0-9]' "$E2E_DIR/direct.h" || e2e_fail "the 503 has no Retry-After"
 kill -0 "$E2E_DAEMON_PID" 2>/dev/null || e2e_fail "the daemon exited with the disk full"
 
 # space again: the sender's retries get the second case in
