@@ -35,6 +35,7 @@ for mode in poll rest-hook; do
     rc=0
     timeout 120 "$NENFHIR" run -c "$E2E_DIR/nenfhir.conf" >"$E2E_DIR/daemon-$mode.log" 2>&1 || rc=$?
     [ "$rc" = 1 ] || e2e_fail "$mode: nenfhir exited with $rc, not 1: $(tail -n 5 "$E2E_DIR/daemon-$mode.log")"
+    ! grep -q "Sanitizer" "$E2E_DIR/daemon-$mode.log" || e2e_fail "$mode: $(grep -A20 Sanitizer "$E2E_DIR/daemon-$mode.log")"
     grep -q "error server.write_mode = auto: the server's CapabilityStatement (software 'stub') announces neither conditionalUpdate (missing for DiagnosticReport, Provenance, Device) nor updateCreate (missing for DiagnosticReport, Observation, Provenance, Device).*set \[server\] write_mode" \
         "$E2E_DIR/daemon-$mode.log" || e2e_fail "$mode: no error naming what the server lacks: $(cat "$E2E_DIR/daemon-$mode.log")"
 done
