@@ -1,7 +1,10 @@
 /*
  * listener.h - the HTTPS rest-hook endpoint (interop.md I1, I15, I17) on
  * libevent's evhttp with OpenSSL bufferevents: TLS 1.2+, optional required
- * client certificates, bounded bodies. Routes:
+ * client certificates, bounded bodies, and (listener_guard.h, issue 12 item
+ * 7) caps on connections, an overall deadline per request, a bound on the
+ * bytes all requests hold, ambiguous framing refused (400) and a bound on
+ * a notification's Bundle entries (413, a catch-up asked). Routes:
  *   {path}, {path}/{Type}/{id}   notifications (POST, PUT, DELETE)
  *   /healthz                     200 "ok"; 503 + JSON naming each failing check
  *                                (store writable, Subscription in place, server
@@ -11,12 +14,14 @@
  *   /status, /status/case/ACC    HTML status page (status_page.h)
  * A notification is checked (secret or HMAC), parsed (fhir_notify.h),
  * stored (intake_batch) and only then answered 200; otherwise an
- * OperationOutcome with 400 (unreadable), 401/403 (secret) or 503 (store
- * failed). /metrics reads the other modules' counters through their
- * functions (pipeline_stats, catchup_rounds) and the store's queue counts.
+ * OperationOutcome with 400 (unreadable, ambiguous framing), 401/403
+ * (secret), 413 (too many entries) or 503 (store failed). /metrics reads
+ * the other modules' counters through their functions (pipeline_stats,
+ * catchup_rounds) and the store's queue counts.
  * Owns: struct listener (opaque): the evhttp server, the SSL_CTX, the
  * metrics (struct metrics: notifications, FHIR requests through the
- * client's observer, TLS failures, latency) and the store write check.
+ * client's observer, TLS failures, latency), the store write check and the
+ * connection guard (listener_guard.h).
  */
 #ifndef LISTENER_H
 #define LISTENER_H

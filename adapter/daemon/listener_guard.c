@@ -293,8 +293,13 @@ void listener_guard_request(struct listener_guard *g, struct evhttp_request *req
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
     SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
     struct guard_conn *c = ssl && conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
-    if (c)
-        evhttp_request_set_on_complete_cb(req, on_complete, c);
+    if (!c)
+        return;
+    evhttp_request_set_on_complete_cb(req, on_complete, c);
+    /* the request is in: its answer gets a deadline of its own (a slow
+     * store must not let the timer cut an answer already decided) */
+    if (c->admitted && !c->closing)
+        arm_deadline(c);
 }
 
 static int refuse(struct listener_refusal *r, const char *fmt, ...)

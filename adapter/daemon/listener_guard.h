@@ -17,7 +17,9 @@
  *     accept and again when an answer has been sent
  *     (evhttp_request_set_on_complete_cb), never reset by incoming bytes;
  *     when it fires the socket is shut down and evhttp closes the
- *     connection. It covers the TLS handshake, headers, body and answer;
+ *     connection. It covers the TLS handshake, the headers and the body;
+ *     once evhttp hands the request over, writing the answer gets a
+ *     deadline of its own (a slow client reading it is closed too);
  *   - bytes held (listen.max_inflight_bytes): an evbuffer callback on the
  *     connection's input counts the bytes of each request as they arrive
  *     (headers and body, decrypted; the first 64 KiB of each request free,
@@ -74,8 +76,9 @@ struct listener_guard *listener_guard_new(struct event_base *base, struct metric
 struct bufferevent *listener_guard_bufferevent(struct listener_guard *g, struct event_base *base,
                                                SSL_CTX *ctx);
 
-/* When the server callback takes req: watches for its answer to be sent
- * (then the next request's deadline starts and its bytes are released). */
+/* When the server callback takes req: its answer gets a fresh deadline,
+ * and when it has been sent the next request's deadline starts and the
+ * request's bytes are released. */
 void listener_guard_request(struct listener_guard *g, struct evhttp_request *req);
 
 /* The framing of req (RFC 9112 sections 3.2, 3.3 and 6): 0 sound, or 1
