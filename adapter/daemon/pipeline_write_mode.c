@@ -34,6 +34,17 @@ static void decided(struct daemon *d, enum nen_write_mode m, int single, const c
              single || learnt ? " (one resource at a time, in order)" : "", why,
              learnt ? "; one resource at a time: this server refused a conditional transaction "
                       "before (store meta write_single)" : "");
+    /* reports written by conditional update have the server's ids: PUT
+     * Type/<uuid> would write a second copy of each (the other way round,
+     * conditional updates find the client-id ones by their identifiers) */
+    char was[16] = "";
+    if (store_meta_get(d->store, "write_mode", was, sizeof was) == 1 &&
+        strcmp(was, "conditional") == 0 && m == NEN_WRITE_CLIENT_ID)
+        LOG_WARN("write mode client-id, but this store's reports were written by conditional "
+                 "update (server-assigned ids): rewriting them by client id makes a second "
+                 "copy of each on the server; set [server] write_mode = conditional");
+    if (store_meta_set(d->store, "write_mode", nen_write_mode_name(m)) != 0)
+        LOG_WARN("store: %s", store_error(d->store));
     daemon_kick(d, 0);
 }
 
