@@ -624,6 +624,8 @@ struct fhir_smart *fhir_smart_new(struct fhir_client *c, const struct fhir_smart
     s->log_ctx = o->log_ctx;
     struct fhir_client_auth a = {hook_header, hook_rejected, s};
     fhir_client_set_auth(c, &a);
+    smart_log(s, "info", "SMART Backend Services: client %.200s, key kid %s (%s), token URL %.300s",
+              s->client_id, s->kid, s->alg, s->token_url ? s->token_url : "(discovered)");
     return s;
 }
 

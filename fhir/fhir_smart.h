@@ -101,7 +101,8 @@ struct fhir_smart_opts {
 struct fhir_smart;
 
 /* Load the key and install the hook on c (fhir_client_set_auth); c must
- * outlive the result. Returns NULL with err set (key refused, a token URL
+ * outlive the result. Logs (info) the client id, the key's kid and alg and
+ * the token URL (the kid is what the server's JWKS must name). Returns NULL with err set (key refused, a token URL
  * refused, out of memory). Strings copied. Free with fhir_smart_free after
  * fhir_client_free (which cancels the token request, calling back into it). */
 struct fhir_smart *fhir_smart_new(struct fhir_client *c, const struct fhir_smart_opts *o,
