@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # I16 + I9 (issue 12 item 8): the SMART token endpoint is down (503
-# temporarily_unavailable, the test server's /_test/smart-down) for 20 s
+# temporarily_unavailable, the test server's /_test/smart-down) for 30 s
 # while LIS inputs arrive over rest-hook. Access tokens live 4 s, so the one
 # nenfhir holds expires during the outage. nenfhir acknowledges and keeps
 # the notifications (SQLite), writes nothing without a token, asks the
@@ -32,7 +32,7 @@ e2e_config server.auth=smart-backend server.smart_client_id=nenfhir-e2e \
 e2e_start_daemon # the Subscription is in place: a token was issued
 [ "$(stat issued)" -ge 1 ] || e2e_fail "no token issued at start: $(stats)"
 
-outage=20
+outage=30
 e2e_control "smart-down?seconds=$outage" >/dev/null
 down_at=$SECONDS
 requests0=$(stat requests)
