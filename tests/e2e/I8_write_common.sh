@@ -82,7 +82,8 @@ wm_run() {
     echo "written: $(cat "$E2E_DIR/identities.json")"
 
     # an amendment rewrites the same DiagnosticReport (I11)
-    local acc=S26-004711 id1 id2 v1 v2
+    local acc id1 id2 v1 v2 # gastric-type1's accession (a shared HAPI's tenant adds a suffix)
+    acc=$(grep -o '"value": *"S26-004711[0-9-]*"' "${files[0]}" | head -n 1 | grep -o 'S26-004711[0-9-]*')
     e2e_wait_report "$acc" final,amended grade=G1
     id1=$(wm_report_id "$acc")
     v1=$(e2e_report_version "$acc")
