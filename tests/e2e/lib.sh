@@ -289,6 +289,9 @@ e2e_start_hapi() {
         [ -n "${NENFHIR_HAPI_REQUIRED:-}" ] && e2e_fail "java or mvn missing"
         e2e_hapi_skip "java or mvn missing (NENFHIR_HAPI=1 scripts/bootstrap.sh installs them)"
     fi
+    # HAPI answers slowly on a loaded machine (a first GET /metadata of a
+    # tenant took 9 s, then timed out at 10 s): nenfhir waits up to 60 s
+    E2E_EXTRA_CONFIG="server.timeout=60 ${E2E_EXTRA_CONFIG:-}"
     if e2e_hapi_join "$@"; then
         e2e_hapi_performer
         return 0
@@ -315,12 +318,13 @@ e2e_start_hapi() {
 }
 
 # e2e_hapi_performer: PUT Organization/pathology-lab (the performer of
-# nenfhir's reports) on $E2E_BASE. Retried for up to 60 s: on the shared
+# nenfhir's reports) on $E2E_BASE. Retried for up to 180 s: on the shared
 # server two tenants writing the same id at once can collide (see
-# e2e_hapi_assert_accepted).
+# e2e_hapi_assert_accepted), and on a loaded machine a PUT can time out
+# while HAPI still stores it (the retry then collides with it).
 e2e_hapi_performer() {
-    local deadline=$((SECONDS + 60))
-    until curl -sf --max-time 20 --cacert "$E2E_CERTS/ca.crt" -X PUT -H 'Content-Type: application/fhir+json' \
+    local deadline=$((SECONDS + 180))
+    until curl -sf --max-time 120 --cacert "$E2E_CERTS/ca.crt" -X PUT -H 'Content-Type: application/fhir+json' \
         -d '{"resourceType":"Organization","id":"pathology-lab","name":"Pathology laboratory"}' \
         -o /dev/null "$E2E_BASE/Organization/pathology-lab"; do
         [ $SECONDS -lt $deadline ] || e2e_fail "HAPI refused the performer Organization"
@@ -382,6 +386,7 @@ e2e_hapi_server_log() {
 # server.log, then e2e_cleanup (the test's exit status kept).
 e2e_hapi_cleanup() {
     local rc=$?
+    set +e # errexit would end the trap at the first failing step
     [ -n "${E2E_DAEMON_PID:-}" ] && kill -TERM "$E2E_DAEMON_PID" 2>/dev/null && wait "$E2E_DAEMON_PID" 2>/dev/null
     E2E_DAEMON_PID=
     if [ -f "$E2E_DIR/nenfhir.conf" ] && grep -q "^mode = rest-hook" "$E2E_DIR/nenfhir.conf"; then
@@ -405,8 +410,9 @@ e2e_hapi_skip() {
 # e2e_hapi_assert_accepted: no request to HAPI was refused: every write
 # nenfhir (and the LIS) made passed HAPI's request validator (R4 core
 # definitions) and its storage checks. HAPI's access log (server.log) has a
-# line "ERROR <verb> <url> - <message>" for each refused request.
-# One exception on the shared server: HAPI 8.8.0 queues each change for its
+# line "ERROR <verb> <url> - <message>" for each refused request. The
+# test's own PUT of the performer (e2e_hapi_performer, retried) is not
+# counted. One exception on the shared server: HAPI 8.8.0 queues each change for its
 # subscription matcher in table HFJ_RESOURCE_MODIFIED keyed by type, id and
 # version without the partition, so two tenants writing the same client id
 # (nenfhir's one Device, the Organization above) at the same version at
@@ -417,12 +423,13 @@ e2e_hapi_assert_accepted() {
     e2e_hapi_log
     local shared_re='^$'
     [ -n "${E2E_HAPI_TENANT:-}" ] && shared_re='HFJ_RESOURCE_MODIFIED'
-    if grep -E "ERROR (POST|PUT|DELETE|PATCH) " "$E2E_DIR/server.log" | grep -v -E "$shared_re" \
-        >"$E2E_DIR/hapi-refused.txt"; then
+    if grep -E "ERROR (POST|PUT|DELETE|PATCH) " "$E2E_DIR/server.log" | grep -v -E "$shared_re" |
+        grep -v -E "ERROR PUT [^ ]*/Organization/pathology-lab " >"$E2E_DIR/hapi-refused.txt"; then
         e2e_fail "HAPI refused $(wc -l <"$E2E_DIR/hapi-refused.txt") write(s): $(head -c 3000 "$E2E_DIR/hapi-refused.txt")"
     fi
     local n
-    n=$(grep -E "ERROR (POST|PUT|DELETE|PATCH) " "$E2E_DIR/server.log" | grep -c -E "$shared_re" || true)
+    n=$(grep -E "ERROR (POST|PUT|DELETE|PATCH) " "$E2E_DIR/server.log" |
+        grep -v -E "ERROR PUT [^ ]*/Organization/pathology-lab " | grep -c -E "$shared_re" || true)
     [ "$n" = 0 ] || echo "note: $n write(s) collided with another tenant's in HAPI's HFJ_RESOURCE_MODIFIED and were retried"
 }
 
