@@ -748,8 +748,10 @@ struct listener *listener_start(struct daemon *d, char *err, size_t errlen)
     }
     evhttp_set_max_body_size(l->http, (ev_ssize_t)c->listen_max_body);
     evhttp_set_max_headers_size(l->http, 64 * 1024);
-    /* progress timeout; the overall one is the guard's deadline */
-    evhttp_set_timeout(l->http, c->listen_request_timeout_s);
+    /* evhttp's own timeout measures silence only: with TLS the guard's
+     * overall deadline comes first (so it is the one counted and logged);
+     * plain HTTP (loopback tests) has only this one */
+    evhttp_set_timeout(l->http, c->listen_request_timeout_s + (l->ssl ? 5 : 0));
     evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE);
     evhttp_set_gencb(l->http, on_request, l);
