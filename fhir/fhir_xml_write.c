@@ -209,6 +209,8 @@ static int wr_one(struct wr *wr, xmlNode *parent, const char *name, json_object 
         return wr_fail(wr, "nested deeper than %d", WR_MAX_DEPTH);
     if (ext && !json_object_is_type(ext, json_type_object))
         return wr_fail(wr, "_%s must be an object", name);
+    if (ext && json_object_object_length(ext) == 0) /* XML has no element for "nothing" */
+        return wr_fail(wr, "_%s is empty (neither id nor extension)", name);
     enum json_type t = json_object_get_type(val);
     if (t == json_type_array)
         return wr_fail(wr, "array inside an array");

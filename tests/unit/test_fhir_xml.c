@@ -442,6 +442,11 @@ static void test_write_errors(void)
      * group the reader refuses; the writer refuses it first */
     write_fails("{'resourceType':'Observation','code':{'coding':[4,{'system':'x'}]}}",
                 "Observation.code: coding mixes primitive values and complex elements");
+    /* fuzz_roundtrip: "_entr": [{}] became <entr/>, read back as something else */
+    write_fails("{'resourceType':'Bundle','_entr':[{}]}",
+                "Bundle.entr[0]: _entr is empty (neither id nor extension)");
+    write_fails("{'resourceType':'Patient','gender':'male','_gender':{}}",
+                "Patient.gender: _gender is empty (neither id nor extension)");
     write_fails("{'resourceType':'Patient','gender':null}", "null with no _gender");
     write_fails("{'resourceType':'Patient','_gender':{'foo':1}}", "unexpected \"foo\"");
 }
