@@ -6,7 +6,7 @@
 #        tests/hapi-server/shared.sh stop STATE_DIR
 # start: runs run.sh --tenants in the background (its own session, so ctest
 #        does not wait for it), waits until it listens and GET /fhir/DEFAULT/metadata
-#        answers (up to NENFHIR_HAPI_START_TIMEOUT s, default 240), then
+#        answers (up to NENFHIR_HAPI_START_TIMEOUT s, default 360), then
 #        writes STATE_DIR/port and STATE_DIR/pid (run.sh's pid); its log is
 #        STATE_DIR/server.log. Each test then makes its own tenant (HAPI
 #        partition) with POST /_test/tenant?name=T and uses the base /fhir/T
@@ -52,7 +52,7 @@ mkdir -p "$state"
 stop >/dev/null # a server left over by an interrupted run
 "$here/run.sh" --build-only >>"$state/server.log" 2>&1 || { tail -n 40 "$state/server.log" >&2; exit 1; }
 start=$SECONDS
-limit=${NENFHIR_HAPI_START_TIMEOUT:-240}
+limit=${NENFHIR_HAPI_START_TIMEOUT:-360}
 rm -f "$state/server.port"
 setsid "$here/run.sh" --tenants --certs "$certs" --port-file "$state/server.port" \
     >>"$state/server.log" 2>&1 </dev/null &
