@@ -18,7 +18,9 @@ e2e_start_daemon
 # DiagnosticReport; the LIS still posts) fail with that Retry-After, however
 # long the case takes to come (a count, not a time window: the test must hold
 # on a loaded machine); the case's report must come; prints the waits nenfhir
-# chose after each refusal.
+# chose after each refusal (the report as one transaction, or, once the
+# server refused conditional transactions, its resources one at a time:
+# "DiagnosticReport 7 of 9 of the report").
 phase() {
     local from
     from=$(($(wc -l <"$E2E_DIR/daemon.log") + 1))
@@ -26,7 +28,7 @@ phase() {
     e2e_lis post "$E2E_ROOT/examples/fhir/$4" >>"$E2E_DIR/post.txt"
     e2e_wait_reports "$1" "" 60
     tail -n +"$from" "$E2E_DIR/daemon.log" |
-        sed -n "s/.*the server answered the report transaction of [^ ]* with HTTP $2\( after [0-9]* ms\)\{0,1\}; attempt [0-9]*, next in \([0-9]*\) ms.*/\2/p"
+        sed -n "s/.*the server answered \(the report transaction\|[A-Za-z]* [0-9]* of [0-9]* of the report\) of [^ ]* with HTTP $2\( after [0-9]* ms\)\{0,1\}; attempt [0-9]*, next in \([0-9]*\) ms.*/\3/p"
 }
 
 w1=$(phase 1 503 '"retryAfter":1000000000000' gastric-type1.json)
