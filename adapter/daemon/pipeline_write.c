@@ -58,19 +58,25 @@ static void summary_line(void *ctx, const char *line)
 static void send_next(struct pipeline_run *r);
 static void send_part(struct pipeline_run *r);
 
-/* The server refused a write: retry or dead letter (pipeline.c). what
- * names it ("the report transaction of ACC", "Observation 3 of 9 of ACC"). */
+/* The server refused a write: retry or dead letter (pipeline.c). part
+ * names a single write ("DiagnosticReport 8 of 10"), NULL for the
+ * transaction; the sentence keeps the shape "the server answered the report
+ * transaction of ACC with HTTP N after M ms" either way (logs are read by
+ * tests and people alike). */
 static void write_refused(struct pipeline_run *r, const struct fhir_response *resp,
-                          const char *what)
+                          const char *part)
 {
     struct pipeline_write *w = &r->w[r->iw];
-    char why[700];
+    char why[700], pre[120] = "";
+    if (part)
+        snprintf(pre, sizeof pre, "%.80s, one resource at a time: ", part);
     if (resp->status)
-        snprintf(why, sizeof why, "the server answered %.300s with HTTP %ld after %lld ms", what,
-                 resp->status, (long long)(adapter_now_ms() - w->sent_ms));
-    else
-        snprintf(why, sizeof why, "sending %.300s: %s after %lld ms", what, resp->error,
+        snprintf(why, sizeof why, "%sthe server answered the report transaction of %.200s with "
+                 "HTTP %ld after %lld ms", pre, w->case_value, resp->status,
                  (long long)(adapter_now_ms() - w->sent_ms));
+    else
+        snprintf(why, sizeof why, "%ssending the report of %.200s: %s after %lld ms", pre,
+                 w->case_value, resp->error, (long long)(adapter_now_ms() - w->sent_ms));
     const char *oo = strstr(resp->body, "OperationOutcome") ? resp->body : NULL;
     if (oo) { /* its text may echo the resources: debug only */
         LOG_CASE_WARN(r->job.key, w->case_value, "the server answered HTTP %ld with an "
@@ -146,10 +152,8 @@ static void on_written(void *ctx, const struct fhir_response *resp)
         report_written(r, resp->status);
         return;
     }
-    char what[300];
-    snprintf(what, sizeof what, "the report transaction of %.200s", w->case_value);
     if (!try_single(r, resp)) {
-        write_refused(r, resp, what);
+        write_refused(r, resp, NULL);
         return;
     }
     const char *diag = strstr(resp->body, "\"diagnostics\""); /* HAPI's; Medplum's: details */
@@ -222,7 +226,9 @@ static void on_part_written(void *ctx, const struct fhir_response *resp)
     snprintf(what, sizeof what, "%s %d of %d of the report of %.200s", type, w->part + 1, n,
              w->case_value);
     if (resp->status < 200 || resp->status >= 300) {
-        write_refused(r, resp, what);
+        char part[80];
+        snprintf(part, sizeof part, "%s %d of %d", type, w->part + 1, n);
+        write_refused(r, resp, part);
         return;
     }
     if (nen_report_write_ref(resp->body, resp->len, resp->location, type, ref, sizeof ref) != 0) {

@@ -28,7 +28,7 @@ e2e_control fail-writes '{"seconds":600,"status":503,"resourceType":"DiagnosticR
 e2e_lis post "$E2E_ROOT/examples/fhir/gastric-type3.json" >"$E2E_DIR/post.txt"
 # the Observations accepted one by one, then the DiagnosticReport refused
 acc=$(grep -o '"value": *"S[0-9-]*"' "$E2E_ROOT/examples/fhir/gastric-type3.json" | head -n 1 | grep -o 'S[0-9-]*')
-wm_wait_log "DiagnosticReport [0-9]+ of [0-9]+ of the report of $acc with HTTP 503" 180
+wm_wait_log "DiagnosticReport [0-9]+ of [0-9]+, one resource at a time: the server answered the report transaction of $acc with HTTP 503" 180
 nobs=$(tail -n +"$((lines0 + 1))" "$E2E_DIR/daemon.log" |
     grep -Ec "Observation [0-9]+ of [0-9]+ of the report of $acc written: HTTP 20" || true)
 [ "$nobs" -ge 6 ] || e2e_fail "only $nobs result Observations written before the DiagnosticReport"
