@@ -509,8 +509,12 @@ static void on_fhir_request(void *ctx, const struct fhir_client_event *ev)
     int64_t now = adapter_now_ms();
     metrics_fhir_request(&l->m, ev->method, ev->url, ev->status, ev->error, ev->seconds, now);
     int64_t last_ms;
+    enum metrics_kind kind = metrics_kind_of(ev->method, ev->url);
+    /* a report is accepted with its transaction, or, written one resource at
+     * a time (issue 13 item 3), with its Provenance: always the last one */
     if (ev->status >= 200 && ev->status < 300 &&
-        metrics_kind_of(ev->method, ev->url) == METRICS_TRANSACTION &&
+        (kind == METRICS_TRANSACTION ||
+         (kind == METRICS_WRITE && ev->url && strstr(ev->url, "/Provenance?"))) &&
         pipeline_run_last_input_ms(l->d, ev->req_ctx, &last_ms) == 1)
         metrics_observe(&l->m.case_seconds, (double)(now - last_ms) / 1000.0);
 }

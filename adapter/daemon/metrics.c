@@ -24,7 +24,7 @@ static const double case_bounds[METRICS_NBUCKET] = {0.5, 1,   2,    5,    10,   
                                                     60,  300, 900, 3600, 14400, 86400};
 
 static const char *const kind_names[METRICS_NKIND] = {"read", "search", "transaction",
-                                                      "subscription"};
+                                                      "subscription", "write"};
 static const char *const class_names[METRICS_NCLASS] = {"2xx", "3xx", "4xx", "5xx",
                                                         "transport"};
 static const char *const refusal_names[METRICS_NREFUSAL] = {
@@ -70,7 +70,10 @@ enum metrics_kind metrics_kind_of(const char *method, const char *url)
         return strchr(url, '?') ? METRICS_SEARCH : METRICS_READ;
     if (strcasecmp(method, "POST") == 0)
         return METRICS_TRANSACTION;
-    return METRICS_READ; /* PUT, DELETE of something else: none today */
+    if (strcasecmp(method, "PUT") == 0 || strcasecmp(method, "DELETE") == 0 ||
+        strcasecmp(method, "PATCH") == 0)
+        return METRICS_WRITE; /* a report's resources one at a time (issue 13 item 3) */
+    return METRICS_READ;
 }
 
 enum metrics_class metrics_class_of(long status)

@@ -23,6 +23,8 @@ enum metrics_kind {
     METRICS_SEARCH,        /* GET with a query (a search, a next page) */
     METRICS_TRANSACTION,   /* POST of a Bundle to the base (a report) */
     METRICS_SUBSCRIPTION,  /* anything on Subscription (search, create, update) */
+    METRICS_WRITE,         /* issue 13 item 3: PUT or DELETE of another resource (a report
+                              written one resource at a time) */
     METRICS_NKIND
 };
 

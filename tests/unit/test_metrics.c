@@ -34,6 +34,9 @@ static void test_kinds(void)
                     METRICS_SEARCH);
     CU_ASSERT_EQUAL(metrics_kind_of("GET", "https://h/fhir/SubscriptionTopic/1"), METRICS_READ);
     CU_ASSERT_EQUAL(metrics_kind_of(NULL, NULL), METRICS_READ);
+    /* issue 13 item 3: a report's resources written one at a time */
+    CU_ASSERT_EQUAL(metrics_kind_of("PUT", "https://h/fhir/Observation?identifier=s%7Cv"),
+                    METRICS_WRITE);
 
     CU_ASSERT_EQUAL(metrics_class_of(200), METRICS_2XX);
     CU_ASSERT_EQUAL(metrics_class_of(201), METRICS_2XX);
