@@ -6,8 +6,10 @@ source "$(dirname "$0")/lib.sh"
 e2e_init I7_kill9_200_cases "$@"
 e2e_start_server
 # a loaded machine delivers 200 cases slowly: cases wait long enough for their
-# inputs that none is written preliminary from part of them
-e2e_config work.parallel=4 poll.catchup_interval=10 work.preliminary_after=60s
+# inputs that none is written preliminary from part of them (at load 20-25,
+# with reports written one resource at a time, 60 s was once too short: 11
+# preliminary reports of cases whose Specimen had not arrived yet)
+e2e_config work.parallel=4 poll.catchup_interval=10 work.preliminary_after=600s
 e2e_start_daemon
 files=("$E2E_ROOT"/examples/fhir/gastric-type1.json "$E2E_ROOT"/examples/fhir/gastric-type3.json
        "$E2E_ROOT"/examples/fhir/pancreas-liver-mets.json "$E2E_ROOT"/examples/fhir/ileum-mesenteric-mass.json
