@@ -18,6 +18,18 @@ void fhir_error_set(struct fhir_error *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    e->out_of_memory = 0;
+}
+
+void fhir_error_oom(struct fhir_error *e, const char *what)
+{
+    if (!e)
+        return;
+    if (what)
+        fhir_error_set(e, "%.200s: out of memory", what);
+    else
+        fhir_error_set(e, "out of memory");
+    e->out_of_memory = 1;
 }
 
 size_t fhir_path_push(struct fhir_path *p, const char *name, long index)

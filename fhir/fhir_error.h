@@ -13,11 +13,19 @@
 #define FHIR_ERROR_LEN 512
 struct fhir_error {
     char msg[FHIR_ERROR_LEN];
+    /* 1 when the failure was an allocation, not the input: a receiver answers
+     * it with a 5xx (try again), never a 4xx (interop.md I7, issue 12 item 6) */
+    int out_of_memory;
 };
 
-/* printf-style: set e->msg (truncated to fit). e may be NULL. */
+/* printf-style: set e->msg (truncated to fit) and clear out_of_memory. e may
+ * be NULL. */
 void fhir_error_set(struct fhir_error *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* "WHAT: out of memory" ("out of memory" when what is NULL) with
+ * out_of_memory set. e may be NULL. */
+void fhir_error_oom(struct fhir_error *e, const char *what);
 
 /* Where a reader or writer is in a tree, for messages:
  * "Bundle.entry[1].resource.Observation.code". Cut, never overflowed. */

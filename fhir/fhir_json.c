@@ -89,7 +89,7 @@ json_object *fhir_json_parse(const char *buf, size_t len, const struct fhir_limi
     }
     json_tokener *tok = json_tokener_new_ex(lim->max_depth);
     if (!tok) {
-        fhir_error_set(err, "%s: out of memory", what);
+        fhir_error_oom(err, what);
         return NULL;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);

@@ -201,7 +201,7 @@ static int notify_batch_alloc(struct fhir_notify_batch *b, size_t n, struct fhir
     }
     b->ev = calloc(n, sizeof *b->ev);
     if (!b->ev) {
-        fhir_error_set(err, "out of memory");
+        fhir_error_oom(err, NULL);
         return -1;
     }
     return 0;
@@ -652,7 +652,7 @@ static int notify_status_params(json_object *params, struct fhir_notify_batch *b
     st->cap = n ? n : 1;
     st->focus = calloc(st->cap, sizeof *st->focus);
     if (!st->focus) {
-        fhir_error_set(err, "out of memory");
+        fhir_error_oom(err, NULL);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -699,7 +699,7 @@ static int notify_status_resource(json_object *ss, struct fhir_notify_batch *b,
     st->cap = n ? n : 1;
     st->focus = calloc(st->cap, sizeof *st->focus);
     if (!st->focus) {
-        fhir_error_set(err, "out of memory");
+        fhir_error_oom(err, NULL);
         return -1;
     }
     const char *s;

@@ -252,7 +252,7 @@ int nen_report_write_ref(const char *body, size_t body_len, const char *location
                          const char *type, char *out, size_t outlen)
 {
     if (body && body_len) {
-        struct fhir_error err = {{0}};
+        struct fhir_error err = {0};
         json_object *res = fhir_json_parse(body, body_len, &fhir_limits_default, type, &err);
         const char *id = res ? fhir_resource_id(res) : "";
         int ok = res && strcmp(fhir_resource_type(res), type) == 0 && id[0] &&

@@ -113,7 +113,7 @@ static int print_bundle(const struct nen_extract *x, const struct nen_result *r,
                         const struct nen_codes *t, int xml, FILE *out, FILE *err)
 {
     char now[32];
-    struct fhir_error ferr = {""};
+    struct fhir_error ferr = {0};
     if (fhir_instant_format(time(NULL), now, sizeof now) != 0)
         snprintf(now, sizeof now, "1970-01-01T00:00:00Z");
     struct nen_report_opts o = {now, NENFHIR_VERSION, NULL, NULL, NULL, t, 0};
@@ -142,7 +142,7 @@ static int classify_cases(const struct args *a, const struct nen_codes *t, json_
                           FILE *out, FILE *err)
 {
     struct nen_cases plan;
-    struct fhir_error ferr = {""};
+    struct fhir_error ferr = {0};
     struct nen_extract *xs[NEN_CASES_MAX] = {0};
     struct nen_result *r = malloc(sizeof *r);
     int rc = r ? 0 : 2, n = 0;
@@ -201,7 +201,7 @@ int cli_classify(int argc, char **argv, FILE *out, FILE *err)
     if (!t)
         return 2;
     json_object *docs[MAX_FILES] = {0};
-    struct fhir_error ferr = {""};
+    struct fhir_error ferr = {0};
     int rc = 0;
     for (int i = 0; i < a.nfiles && rc == 0; i++) {
         size_t len;

@@ -413,7 +413,7 @@ static void on_page(void *ctx, const struct fhir_response *resp)
     }
     if (r->asked_ms == 0)
         r->asked_ms = resp->date_ms;
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *b = fhir_json_parse(resp->body, resp->len, &fhir_limits_default,
                                      "search result", &err);
     const char *next = NULL;
@@ -585,7 +585,7 @@ static int resolve_record(struct daemon *d, const char *ref, const struct fhir_r
         return -1;
     int rc = 0;
     if (resp->status == 200) {
-        struct fhir_error err = {{0}};
+        struct fhir_error err = {0};
         json_object *res = fhir_json_parse(resp->body, resp->len, &fhir_limits_default, ref, &err);
         if (res)
             rc = intake_resource(d, res);

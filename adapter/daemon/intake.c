@@ -169,7 +169,7 @@ static int mirror_case_cb(void *ctx, const char *ref, const char *type, const ch
 {
     (void)type;
     char *key = ctx;
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *o = fhir_json_parse(json, strlen(json), &fhir_limits_default, ref, &err);
     if (o && case_of(o, key, STORE_KEY_LEN) != 0)
         key[0] = '\0';

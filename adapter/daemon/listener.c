@@ -588,8 +588,18 @@ static void handle_notification(struct listener *l, struct evhttp_request *req,
                                      len};
     struct fhir_limits lim = {d->cfg->listen_max_body, FHIR_LIMITS_DEFAULT_DEPTH};
     struct fhir_notify_batch b;
-    struct fhir_error err = {{0}};
-    if (fhir_notify_parse(&rq, &lim, &b, &err) != 0) {
+    struct fhir_error err = {0};
+    int parsed = fhir_notify_parse(&rq, &lim, &b, &err);
+    if (parsed != 0 && err.out_of_memory) {
+        /* not the sender's fault: refused so that it sends it again (I7) */
+        LOG_WARN("notification %s %s not acknowledged: %s", method, subpath[0] ? subpath : "/",
+                 err.msg);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
+        reply_outcome(req, 503, "transient",
+                      "out of memory reading the notification; send it again");
+        return;
+    }
+    if (parsed != 0) {
         l->m.refused[METRICS_REFUSED_INVALID]++;
         LOG_WARN("notification %s %s refused: %s", method, subpath[0] ? subpath : "/", err.msg);
         reply_outcome(req, 400, "invalid", err.msg);

@@ -42,7 +42,7 @@ static int load_row(void *ctx, const char *ref, const char *type, const char *js
 {
     (void)type;
     struct pipeline_run *r = ctx;
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *o = fhir_json_parse(json, strlen(json), &fhir_limits_default, ref, &err);
     if (!o) {
         LOG_WARN("case %s: the kept copy of %s cannot be read (%s): skipped", r->job.key, ref,
@@ -162,7 +162,7 @@ static void seed_done(struct pipeline_run *r)
 static void on_seed_page(void *ctx, const struct fhir_response *resp)
 {
     struct pipeline_run *r = ctx;
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *o = resp->status == 200 ? fhir_json_parse(resp->body, resp->len,
                                                            &fhir_limits_default, r->job.key, &err)
                                          : NULL;
@@ -239,7 +239,7 @@ static void on_lacking(void *ctx, const struct fhir_response *resp)
         lacking_done(r);
         return;
     }
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *o = resp->status == 200 ? fhir_json_parse(resp->body, resp->len,
                                                            &fhir_limits_default, r->job.key, &err)
                                          : NULL;

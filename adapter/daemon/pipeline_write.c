@@ -504,7 +504,7 @@ void pipeline_compute(struct pipeline_run *r)
     struct nen_extract *xs[NEN_CASES_MAX] = {0};
     struct nen_result *res = calloc(1, sizeof *res);
     struct nen_cases plan = {0};
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     int rc = docs && res ? 0 : -1, ncase = 0;
     long status = 0; /* 422: the inputs cannot be read, a person must fix them */
     if (rc != 0)

@@ -86,7 +86,7 @@ static void on_metadata(void *ctx, const struct fhir_response *r)
         daemon_kick(d, 5000);
         return;
     }
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *cs = fhir_json_parse(r->body, r->len, &fhir_limits_default,
                                       "CapabilityStatement", &err);
     if (!cs)

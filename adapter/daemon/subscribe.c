@@ -529,7 +529,7 @@ static int sub_found_merge(json_object *found, json_object *page)
 static void on_found(void *ctx, const struct fhir_response *r)
 {
     struct sub_ensure *e = ctx;
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     if (r->status != 200) {
         LOG_WARN("searching our Subscriptions: %s%ld %s", r->status ? "HTTP " : "", r->status,
                  r->error);
@@ -621,7 +621,7 @@ static void on_capabilities(void *ctx, const struct fhir_response *r)
         sub_finish(e);
         return;
     }
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     json_object *cs = fhir_json_parse(r->body, r->len, &fhir_limits_default, "CapabilityStatement",
                                       &err);
     const char *name = "";
@@ -792,7 +792,7 @@ static int rm_collect(struct sub_remove *r, json_object *page)
 static void on_rm_page(void *ctx, const struct fhir_response *resp)
 {
     struct sub_remove *r = ctx;
-    struct fhir_error err = {{0}};
+    struct fhir_error err = {0};
     if (resp->status != 200) {
         rm_print_error(r, "searching nenfhir's Subscriptions", resp);
         rm_finish(r, 0);

@@ -35,7 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static int fuzz_cases(json_object *doc)
 {
     struct nen_cases plan;
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     struct nen_extract *xs[NEN_CASES_MAX] = {0};
     int n = 0;
     if (nen_cases_plan(codes, &doc, 1, &plan, NULL, NULL, &e) != 0) {
@@ -63,7 +63,7 @@ static int fuzz_cases(json_object *doc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *doc = fhir_parse((const char *)data, size, NULL, "fuzz", &e);
     if (!doc)
         return 0; /* fuzz_json / fuzz_xml cover the readers */

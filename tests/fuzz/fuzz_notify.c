@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      types[data[1] % (sizeof types / sizeof *types)],
                                      (data[2] & 2) ? deleted : NULL, body, n};
     struct fhir_notify_batch b;
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     int rc = fhir_notify_parse(&rq, NULL, &b, &e);
     if (rc != 0) {
         fz_clean_error(e.msg, sizeof e.msg, "fhir_notify_parse error");

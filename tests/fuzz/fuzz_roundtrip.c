@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *o = fhir_json_parse((const char *)data, size, NULL, "fuzz.json", &e);
     if (!o)
         return 0; /* fuzz_json covers the reader's refusals */

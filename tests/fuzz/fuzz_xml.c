@@ -21,13 +21,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *o = fhir_xml_parse((const char *)data, size, NULL, "fuzz.xml", &e);
     if (!o) {
         fz_clean_error(e.msg, sizeof e.msg, "fhir_xml_parse error");
         return 0;
     }
-    struct fhir_error e2 = {""};
+    struct fhir_error e2 = {0};
     if (fhir_check_tree(o, "fuzz.xml", &e2) != 0)
         fz_fail("the tree read fails fhir_check_tree: %s", e2.msg);
     fz_json_reads_back(o, "xml");

@@ -127,7 +127,7 @@ static void test_biopsy_and_resection(void)
         LOBS("g", "2333-3", GASTRIN("900"), ON("Specimen/ser")));
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     struct nen_extract *xs[NEN_CASES_MAX] = {0};
-    struct fhir_error e = {{0}};
+    struct fhir_error e = {0};
     int n = cases_of(doc, xs, &e);
     CU_ASSERT_EQUAL_FATAL(n, 2);
     struct nen_extract *bx = strcmp(xs[0]->case_value, "S26-1") == 0 ? xs[0] : xs[1];
@@ -171,7 +171,7 @@ static void test_block_joins_accession(void)
         LOBS("k0", "29593-1", KI67("5"), ""));
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     struct nen_cases plan;
-    struct fhir_error e = {{0}};
+    struct fhir_error e = {0};
     CU_ASSERT_EQUAL_FATAL(nen_cases_plan(T, &doc, 1, &plan, NULL, NULL, &e), 0);
     CU_ASSERT_EQUAL(plan.ncase, 1);
     CU_ASSERT_STRING_EQUAL(plan.c[0].specimen_ref, "Specimen/acc");
@@ -208,7 +208,7 @@ static void test_cycles_and_missing_specimens(void)
         ",\"parent\":[{\"reference\":\"Specimen/a\"}]},"
         LOBS("k", "29593-1", KI67("5"), ON("https://x.example/fhir/Specimen/gone/_history/2")));
     struct nen_cases plan;
-    struct fhir_error e = {{0}};
+    struct fhir_error e = {0};
     CU_ASSERT_EQUAL_FATAL(nen_cases_plan(T, &doc, 1, &plan, NULL, NULL, &e), 0);
     int gone = -1;
     for (int i = 0; i < plan.ncase; i++)
@@ -237,7 +237,7 @@ static int digest_of(json_object *doc, char out[65], char *summary, size_t len)
 {
     struct nen_extract *x = calloc(1, sizeof *x);
     struct nen_result *r = calloc(1, sizeof *r);
-    struct fhir_error e = {{0}};
+    struct fhir_error e = {0};
     int rc = -1;
     if (x && r && nen_extract(T, &doc, 1, x, NULL, NULL, &e) == 0) {
         nen_extract_classify(x, r);

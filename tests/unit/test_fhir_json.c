@@ -16,7 +16,7 @@
 
 static void expect_reject(const char *doc, size_t len, const char *want)
 {
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *o = fhir_parse(doc, len, NULL, "doc.json", &e);
     CU_ASSERT_PTR_NULL(o);
     json_object_put(o);
@@ -55,7 +55,7 @@ static void test_hostile(void)
 /* Parse doc (len bytes) as "doc.json"; expect exactly the message want. */
 static void expect_message(const char *doc, size_t len, const char *want)
 {
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *o = fhir_parse(doc, len, NULL, "doc.json", &e);
     CU_ASSERT_PTR_NULL(o);
     json_object_put(o);
@@ -66,7 +66,7 @@ static void expect_message(const char *doc, size_t len, const char *want)
 
 static void expect_ok(const char *doc)
 {
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *o = fhir_parse(doc, strlen(doc), NULL, "doc.json", &e);
     if (!o)
         fprintf(stderr, "\n  unexpected error: %s\n", e.msg);
@@ -112,7 +112,7 @@ static void test_hostile_files(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len;
         char *buf = read_hostile(cases[i].file, &len);
-        struct fhir_error e = {""};
+        struct fhir_error e = {0};
         json_object *o = fhir_parse(buf, len, NULL, cases[i].file, &e);
         CU_ASSERT_PTR_NULL(o);
         json_object_put(o);

@@ -58,7 +58,7 @@ static void assert_same(json_object *got, json_object *want)
 
 static json_object *parse_ok(const char *xml)
 {
-    struct fhir_error err = {""};
+    struct fhir_error err = {0};
     json_object *o = fhir_xml_parse(xml, strlen(xml), NULL, "t.xml", &err);
     if (!o)
         printf("\n  unexpected error: %s\n", err.msg);
@@ -70,7 +70,7 @@ static json_object *parse_ok(const char *xml)
 static void parse_fails(const char *xml, const struct fhir_limits *lim, const char *phrase,
                         const char *phrase2)
 {
-    struct fhir_error err = {""};
+    struct fhir_error err = {0};
     json_object *o = fhir_xml_parse(xml, strlen(xml), lim, "t.xml", &err);
     CU_ASSERT_PTR_NULL(o);
     json_object_put(o);
@@ -85,7 +85,7 @@ static void parse_fails(const char *xml, const struct fhir_limits *lim, const ch
 /* JSON -> XML -> JSON; returns the XML (caller frees) through *xml_out. */
 static json_object *round_trip(json_object *in, char **xml_out)
 {
-    struct fhir_error err = {""};
+    struct fhir_error err = {0};
     char *xml = fhir_xml_write(in, &err);
     if (!xml) {
         printf("\n  write error: %s\n", err.msg);
@@ -98,7 +98,7 @@ static json_object *round_trip(json_object *in, char **xml_out)
 
 static void write_fails(const char *json, const char *phrase)
 {
-    struct fhir_error err = {""};
+    struct fhir_error err = {0};
     json_object *in = jq(json);
     char *xml = fhir_xml_write(in, &err);
     CU_ASSERT_PTR_NULL(xml);
@@ -113,7 +113,7 @@ static void write_fails(const char *json, const char *phrase)
 /* Write tree in (built in code, not read) expecting exactly message want. */
 static void write_fails_exactly(json_object *in, const char *want)
 {
-    struct fhir_error err = {""};
+    struct fhir_error err = {0};
     char *xml = fhir_xml_write(in, &err);
     CU_ASSERT_PTR_NULL(xml);
     free(xml);
@@ -549,7 +549,7 @@ static int round_trip_file(const char *dir, const char *name)
     size_t len = 0;
     char *buf = read_file(dir, name, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *first = fhir_parse(buf, len, NULL, name, &e), *back = NULL;
     char *xml = NULL;
     free(buf);
@@ -733,7 +733,7 @@ static void test_hostile_encoding_file(void)
     size_t len;
     char *buf = read_file(HOSTILE_DIR, "xml-declared-iso-2022-jp.xml", &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     struct captured c;
     stderr_begin(&c);
     json_object *o = fhir_parse(buf, len, NULL, "xml-declared-iso-2022-jp.xml", &e);
@@ -762,7 +762,7 @@ static void test_encodings(void)
     /* no declaration (UTF-8 by default) and a PI that is not the declaration */
     assert_same(parse_ok("<Patient xmlns='http://hl7.org/fhir'/>"), jq("{'resourceType':'Patient'}"));
     static const char utf16[] = "\xFF\xFE<\0P\0/\0>\0";
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *o = fhir_xml_parse(utf16, sizeof utf16 - 1, NULL, "t.xml", &e);
     CU_ASSERT_PTR_NULL(o);
     CU_ASSERT_STRING_EQUAL(e.msg, "t.xml: UTF-16 or UTF-32 byte order mark: FHIR XML must be UTF-8");
@@ -816,7 +816,7 @@ static void test_quiet(void)
     struct captured c;
     stderr_begin(&c);
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-        struct fhir_error e = {""};
+        struct fhir_error e = {0};
         json_object *o = fhir_xml_parse(docs[i], strlen(docs[i]), NULL, "t.xml", &e);
         if (o) {
             json_object_put(o);
@@ -831,7 +831,7 @@ static void test_quiet(void)
     /* errors libxml2 raises with no parser context (here its I/O layer; in a
      * parse, its encoding layer, which fhir_xml_read_doc never lets convert),
      * and a message printed through the generic handler */
-    struct fhir_error e = {""}, e2 = {""};
+    struct fhir_error e = {0}, e2 = {0};
     struct fhir_xml_errors xe;
     xmlDoc *d = xmlNewDoc(BAD_CAST "1.0");
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);

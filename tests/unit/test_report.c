@@ -178,7 +178,7 @@ static void test_xml_round_trip(void)
     const char *names[] = {"gastric-type1", "minen", "rectum-small"};
     for (size_t i = 0; i < 3; i++) {
         struct nen_extract x;
-        struct fhir_error e = {""};
+        struct fhir_error e = {0};
         json_object *b = report_of(names[i], "2026-11-21T08:00:00Z", &x);
         CU_ASSERT_FATAL(b != NULL);
         char *xml = fhir_xml_write(b, &e);
