@@ -16,6 +16,7 @@
 # The tmpfs: mount(8) as root; without root, in a user and mount namespace
 # (unshare -rm) the whole test runs in; else skipped (77).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/fault_lib.sh"
 
 tmpfs_allowed() {
     local d
@@ -49,45 +50,9 @@ e2e_start_server --delivery-retries 400 --delivery-retry-delay-ms 500
 e2e_config store.path="$TINY/nenfhir.db" poll.catchup_interval=3600
 e2e_start_daemon
 
-# status code of a GET on the listener (body in body.txt); a generous
-# timeout: a failing store slows each answer
-get() { e2e_curl_listener "$1" --max-time 30 -o "$E2E_DIR/body.txt" -w '%{http_code}' || true; }
-# delivery attempts of resource notifications (not heartbeats) answered
-# with status $1 so far
-answered() {
-    e2e_control deliveries | "$NODE" -e '
-        let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-            const want = Number(process.argv[1]);
-            console.log(JSON.parse(s).filter((r) => r.status === want && /\//.test(r.type ?? "")).length);
-        });' "$1"
-}
-# PUT of one input (HAPI style, a Ki-67 result) straight to the listener:
-# prints the status; headers in direct.h, body in direct.out
-put_direct() {
-    e2e_curl_listener /notify/Observation/fault-direct --max-time 60 -D "$E2E_DIR/direct.h" \
-        -o "$E2E_DIR/direct.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/fhir+json' \
-        -H "X-Nenfhir-Secret: $(cat "$E2E_DIR/secret")" --data-binary '{"resourceType":"Observation",
-        "id":"fault-direct","status":"final","subject":{"reference":"Patient/fault-direct"},
-        "code":{"coding":[{"system":"http://loinc.org","code":"29593-1"}]},
-        "valueQuantity":{"value":3,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}}' || true
-}
-# the accession of an example's specimen
-accession() {
-    "$NODE" -e 'const b = require(process.argv[1]); for (const e of b.entry) { const a = e.resource.accessionIdentifier; if (a && !e.resource.parent) { console.log(a.value); break; } }' "$1"
-}
-
 first=$E2E_ROOT/examples/fhir/gastric-type1.json
 second=$E2E_ROOT/examples/fhir/thymus-net.json
-e2e_lis post "$first" >"$E2E_DIR/post1.txt"
-e2e_wait_reports 1 "" 120
-e2e_check_examples "$first"
-# every notification of the first case delivered (none left in the server's queue)
-for i in $(seq 1 120); do
-    e2e_control stats | "$NODE" -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end",
-        () => process.exit(JSON.parse(s).deliveries.queued === 0 ? 0 : 1));' && break
-    sleep 0.5
-done
-ok_before=$(answered 200)
+fault_first_case "$first"
 
 # the disk fills up
 dd if=/dev/zero of="$TINY/filler" bs=64k >/dev/null 2>&1 || true
@@ -99,48 +64,16 @@ echo "tmpfs full: $(df -k "$TINY" | awk 'NR == 2 { print $3 " KiB used, " $4 " K
 e2e_lis post "$second" >"$E2E_DIR/post2.txt"
 
 # refused: 503 to the sender (several attempts), 503 on /healthz naming the store
-refused=0
-deadline=$((SECONDS + 240))
-while [ "$SECONDS" -lt "$deadline" ]; do
-    refused=$(answered 503)
-    ok_during=$(answered 200)
-    # an acknowledgement now would be a notification taken but not stored
-    [ "$ok_during" = "$ok_before" ] ||
-        e2e_fail "$((ok_during - ok_before)) notification(s) acknowledged (200) while the disk was full"
-    [ "$refused" -ge 3 ] && break
-    kill -0 "$E2E_DAEMON_PID" 2>/dev/null || e2e_fail "the daemon exited with the disk full"
-    sleep 0.5
-done
-[ "$refused" -ge 3 ] || e2e_fail "no notification was refused with 503 while the disk was full ($refused)"
-code=
-for i in $(seq 1 60); do
-    code=$(get /healthz)
-    [ "$code" = 503 ] && grep -q '"store"' "$E2E_DIR/body.txt" && break
-    sleep 0.5
-done
-[ "$code" = 503 ] || e2e_fail "healthz $code with the disk full"
-grep -q '"store"' "$E2E_DIR/body.txt" || e2e_fail "healthz does not name the store: $(cat "$E2E_DIR/body.txt")"
-echo "disk full: $refused delivery attempt(s) refused with 503; healthz: $(cat "$E2E_DIR/body.txt")"
+fault_refused "while the disk was full"
+echo "disk full: $FAULT_REFUSED delivery attempt(s) refused with 503; healthz: $(cat "$E2E_DIR/body.txt")"
 grep -q "the notification was not acknowledged" "$E2E_DIR/daemon.log" ||
     e2e_fail "no log line for the refused notification"
 grep -Eq "database or disk is full|disk I/O error" "$E2E_DIR/daemon.log" ||
     e2e_fail "the log does not say why the store failed"
-# a notification straight to the listener: 503 with Retry-After
-code=$(put_direct)
-[ "$code" = 503 ] || e2e_fail "a PUT of an input answered $code, want 503: $(head -c 300 "$E2E_DIR/direct.out")"
-grep -qi '^retry-after: [0-9]' "$E2E_DIR/direct.h" || e2e_fail "the 503 has no Retry-After"
-kill -0 "$E2E_DAEMON_PID" 2>/dev/null || e2e_fail "the daemon exited with the disk full"
+fault_direct_put "with the disk full"
 
 # space again: the sender's retries get the second case in
 rm -f "$TINY/filler"
-e2e_wait_reports 2 "" 180
-E2E_CHECK_TIMEOUT=120 e2e_check_examples "$first" "$second"
-e2e_assert_one_report_per_case "$(accession "$first")" "$(accession "$second")"
-for i in $(seq 1 60); do
-    code=$(get /healthz)
-    [ "$code" = 200 ] && break
-    sleep 0.5
-done
-[ "$code" = 200 ] || e2e_fail "healthz $code after the disk has space again: $(cat "$E2E_DIR/body.txt")"
+fault_recovered "$first" "$second" "after the disk has space again"
 e2e_finish
-e2e_pass "disk full: $refused notification attempt(s) refused with 503, none acknowledged; healthz named the store; recovered: both cases reported once"
+e2e_pass "disk full: $FAULT_REFUSED notification attempt(s) refused with 503, none acknowledged; healthz named the store; recovered: both cases reported once"
