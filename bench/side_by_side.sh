@@ -28,6 +28,11 @@
 #      --delivery-keepalive (pooled, kept-alive connections, as HAPI's client).
 #      Counts and VmHWM are read once the server has delivered every queued
 #      notification and nenfhir's requests have stopped for 3 s.
+# WRITE_MODE (default client-id): nenfhir's server.write_mode end to end. The
+# ceiling posts client-id transactions, so client-id compares the same
+# transactions; WRITE_MODE=auto measures what a default install does (on the
+# Node server: conditional update, written one resource at a time because
+# fhir-router refuses conditional transactions of more than 8 entries).
 # Prints one table with the goals and PASS/SHORT. Exits 0 even when short;
 # non-zero only when the run fails. Node: $NENFHIR_NODE or node.
 #
@@ -236,6 +241,7 @@ if [ "${LIS_ALONE:-1}" != 0 ]; then
 fi
 
 # (b) end to end, per style
+write_mode=${WRITE_MODE:-client-id}
 for style in $styles; do
     echo "== (b) end to end, $style style: $cases cases ($copies x ${#examples[@]} examples), $conc at a time"
     E2E_LISTEN_PORT=
@@ -244,14 +250,16 @@ for style in $styles; do
         mode=()
         [ "$style" = poll ] && mode=(subscription.mode=poll subscription.endpoint= listen.cert= listen.key=)
         e2e_config work.parallel="$conc" poll.catchup_interval=3600 ${SETTLE:+work.settle=$SETTLE} \
-            ${SERVER_TIMEOUT:+server.timeout=$SERVER_TIMEOUT} store.path="$E2E_DIR/nenfhir-$style.db" "${mode[@]}"
+            ${SERVER_TIMEOUT:+server.timeout=$SERVER_TIMEOUT} store.path="$E2E_DIR/nenfhir-$style.db" \
+            server.write_mode="$write_mode" "${mode[@]}"
         e2e_start_daemon
         [ "$style" = poll ] || hapi_wait_subscriptions
         from=$(hapi_log_lines)
     else
         e2e_start_server --style "$style" --delivery-concurrency "$dconc" --delivery-keepalive
         e2e_config work.parallel="$conc" poll.catchup_interval=3600 ${SETTLE:+work.settle=$SETTLE} \
-            ${SERVER_TIMEOUT:+server.timeout=$SERVER_TIMEOUT} store.path="$E2E_DIR/nenfhir-$style.db"
+            ${SERVER_TIMEOUT:+server.timeout=$SERVER_TIMEOUT} store.path="$E2E_DIR/nenfhir-$style.db" \
+            server.write_mode="$write_mode"
         e2e_start_daemon
         e2e_control reset-stats >/dev/null
     fi
