@@ -64,8 +64,8 @@ static const char *const store_migrations[] = {
      * (ordered conditional writes, I14), each recorded as the server accepts
      * it: the server's reference for the entry (its fullUrl) and what was
      * written (the report digest and status) */
-    "CREATE TABLE report_part(report_key TEXT NOT NULL, part TEXT NOT NULL,"
-    " written TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY(report_key, part)) WITHOUT ROWID;",
+    ("CREATE TABLE report_part(report_key TEXT NOT NULL, part TEXT NOT NULL,"
+     " written TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY(report_key, part)) WITHOUT ROWID;"),
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 

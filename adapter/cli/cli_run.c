@@ -58,8 +58,8 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_BAD = 2 };
 static const char *const cli_usages[] = {
     "usage: nenfhir run -c FILE [--debug]",
     "usage: nenfhir check-config FILE [--connect]   (or -c FILE)",
-    "usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all | purge KEY... |"
-    " purge --all]"};
+    ("usage: nenfhir dead-letter -c FILE [list | replay KEY | replay --all | purge KEY... |"
+     " purge --all]")};
 enum { CLI_USAGE_RUN, CLI_USAGE_CHECK, CLI_USAGE_DEAD };
 
 static int cli_bad(int usage, const char *what, const char *arg)

@@ -103,6 +103,9 @@ static void log_json(FILE *f, const char *when, const char *level, const char *k
 }
 
 static void log_vline(const char *level, const char *key, const char *acc, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void log_vline(const char *level, const char *key, const char *acc, const char *fmt,
                       va_list ap)
 {
     char when[40], msg[2048];

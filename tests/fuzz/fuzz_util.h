@@ -242,7 +242,7 @@ static inline void fz_json_reads_back(json_object *tree, const char *what)
     size_t len = strlen(out);
     if (!fz_utf8_ok(out, len))
         fz_fail("%s: written JSON is not UTF-8", what);
-    struct fhir_error e = {""};
+    struct fhir_error e = {0};
     json_object *back = fhir_json_parse(out, len, NULL, "written.json", &e);
     if (!back)
         fz_fail("%s: fhir_json_parse refuses the written JSON: %s", what, e.msg);
