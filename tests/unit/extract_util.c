@@ -9,22 +9,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The default tables, loaded once for the whole test program (each load
+ * parses every shipped map file: thousands of extractions made the tests
+ * slow, under valgrind minutes); freed at exit. */
+static struct nen_codes *defaults;
+
+static void defaults_free(void)
+{
+    nen_codes_free(defaults);
+    defaults = NULL;
+}
+
 /* Parse doc and extract it with the default tables plus map (may be NULL). */
 static int extract_doc(const char *doc, const char *map, struct nen_extract *x,
                        struct fhir_error *err)
 {
-    char msg[512];
+    char msg[512] = "out of memory";
     json_object *o = fhir_json_parse(doc, strlen(doc), NULL, "test", err);
     if (!o)
         return -1;
-    struct nen_codes *t = nen_codes_new();
+    struct nen_codes *t = NULL;
+    if (!map && !defaults) {
+        defaults = nen_codes_new();
+        if (defaults && nen_codes_load_default(defaults, msg, sizeof msg) == 0)
+            atexit(defaults_free);
+        else
+            defaults_free();
+    }
+    if (!map)
+        t = defaults;
+    else if ((t = nen_codes_new()) &&
+             (nen_codes_load_default(t, msg, sizeof msg) != 0 ||
+              nen_codes_load(t, map, "local.map", msg, sizeof msg) != 0)) {
+        nen_codes_free(t);
+        t = NULL;
+    }
     int rc = -1;
-    if (t && nen_codes_load_default(t, msg, sizeof msg) == 0 &&
-        (!map || nen_codes_load(t, map, "local.map", msg, sizeof msg) == 0))
+    if (t)
         rc = nen_extract(t, &o, 1, x, NULL, NULL, err);
     else
         fhir_error_set(err, "%s", msg);
-    nen_codes_free(t);
+    if (map)
+        nen_codes_free(t);
     json_object_put(o);
     return rc;
 }
