@@ -30,7 +30,7 @@ trap hapi_stop EXIT
 if [ "$NENFHIR_HAPI" = 1 ]; then
     (cd build && ctest -R '^e2e_certs$' >/dev/null) # made once (idempotent), shared by both runs
     echo "== the HAPI FHIR tests (ctest -L hapi) in the background: build/hapi-ctest.log"
-    (set +e; cd build && start=$SECONDS && ctest -L hapi -FS e2e_certs -j3 --output-on-failure \
+    (set +e; cd build && start=$SECONDS && ctest -L '^hapi$' -FS e2e_certs -j3 --output-on-failure \
         >hapi-ctest.log 2>&1; rc=$?; echo "hapi ctest: $((SECONDS - start)) s, status $rc" >>hapi-ctest.log; exit $rc) &
     hapi_pid=$!
 fi
