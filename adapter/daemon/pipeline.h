@@ -39,6 +39,7 @@ struct pipeline {
     int write_mode;                /* enum nen_write_mode; NEN_WRITE_AUTO: not decided yet */
     int write_single;              /* conditional: one resource at a time, in order (I14) */
     int write_reading;             /* poll mode: GET metadata in flight */
+    int64_t write_reread_ms;       /* > 0: the statement was unreadable; read it again then */
     int write_impossible;          /* auto found no way to write: the daemon stops */
     char device_ref[160];          /* single writes: the Device's "Device/id" once written */
 };

@@ -16,6 +16,7 @@
 #include "pipeline_int.h"
 
 #include "fhir_json.h"
+#include "fhir_tree.h"
 #include "nen_report_write.h"
 
 #include <stdio.h>
@@ -52,6 +53,18 @@ void pipeline_write_capabilities(struct daemon *d, json_object *cs)
 {
     if (d->pipeline.write_mode != NEN_WRITE_AUTO || d->pipeline.write_impossible)
         return;
+    enum nen_write_mode configured = nen_write_mode_parse(d->cfg->server_write_mode);
+    if (cs && strcmp(fhir_resource_type(cs), "CapabilityStatement") != 0)
+        cs = NULL;
+    if (!cs && configured != NEN_WRITE_CLIENT_ID) {
+        /* an answer that is no CapabilityStatement (a proxy's page, a cut
+         * body) says nothing of the server: not decided, asked again */
+        LOG_WARN("the write mode waits for a readable CapabilityStatement; asking again in 30 s");
+        d->pipeline.write_reread_ms = adapter_now_ms() + 30000;
+        daemon_kick(d, 30000);
+        return;
+    }
+    d->pipeline.write_reread_ms = 0;
     struct nen_write_choice ch;
     nen_report_write_choose(cs, &ch);
     enum nen_write_mode conf = nen_write_mode_parse(d->cfg->server_write_mode);
@@ -91,6 +104,9 @@ static void on_metadata(void *ctx, const struct fhir_response *r)
                                       "CapabilityStatement", &err);
     if (!cs)
         LOG_WARN("the server's CapabilityStatement cannot be read: %s", err.msg);
+    else if (strcmp(fhir_resource_type(cs), "CapabilityStatement") != 0)
+        LOG_WARN("GET metadata answered a %.60s, not a CapabilityStatement",
+                 fhir_resource_type(cs));
     pipeline_write_capabilities(d, cs);
     json_object_put(cs);
 }
@@ -108,7 +124,10 @@ int pipeline_write_ready(struct daemon *d)
     }
     /* auto, or conditional (the statement tells whether transactions are
      * announced): wait for the read; subscribe.c makes it unless polling */
-    if (d->cfg->mode == RUN_MODE_POLL && !d->pipeline.write_reading) {
+    int reread = d->pipeline.write_reread_ms > 0;
+    if (reread && adapter_now_ms() < d->pipeline.write_reread_ms)
+        return 0; /* the unreadable statement is asked for again at its time */
+    if ((d->cfg->mode == RUN_MODE_POLL || reread) && !d->pipeline.write_reading) {
         d->pipeline.write_reading = 1;
         if (fhir_client_request(d->client, "GET", "metadata", NULL, 0, NULL, on_metadata, d) !=
             0) {
