@@ -409,9 +409,14 @@ static void smart_failed(struct fhir_smart *s, const char *why)
     fhir_client_auth_retry_in(s->client, (long)wait);
 }
 
-/* The answer to a request made before a reload: dropped, asked again. 1 if so. */
-static int stale(struct fhir_smart *s)
+/* An answer not to act on, 1 if so: its request was cancelled (the client
+ * is closing), or made before a reload (dropped, asked again). */
+static int dropped(struct fhir_smart *s, const struct fhir_response *r)
 {
+    if (r->status == 0 && strcmp(r->error, "cancelled") == 0) {
+        s->busy = 0;
+        return 1;
+    }
     if (s->busy_gen == s->gen)
         return 0;
     s->busy = 0;
@@ -423,11 +428,7 @@ static void on_token(void *ctx, const struct fhir_response *r)
 {
     struct fhir_smart *s = ctx;
     char why[700];
-    if (r->status == 0 && strcmp(r->error, "cancelled") == 0) {
-        s->busy = 0;
-        return;
-    }
-    if (stale(s))
+    if (dropped(s, r))
         return;
     if (r->status == 0) {
         snprintf(why, sizeof why, "%.500s", r->error);
@@ -466,11 +467,7 @@ static void on_discovery(void *ctx, const struct fhir_response *r)
 {
     struct fhir_smart *s = ctx;
     char why[700];
-    if (r->status == 0 && strcmp(r->error, "cancelled") == 0) {
-        s->busy = 0;
-        return;
-    }
-    if (stale(s))
+    if (dropped(s, r))
         return;
     struct json_object *o = r->status == 200 ? json_tokener_parse(r->body) : NULL;
     const char *te = jstr(o, "token_endpoint");

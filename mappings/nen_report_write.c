@@ -36,8 +36,10 @@ static const char *const written_types[] = {"DiagnosticReport", "Observation", "
                                             "Device"};
 #define NTYPES (sizeof written_types / sizeof written_types[0])
 
-/* rest.resource of type in the server rest entries of cs, or NULL. */
-static json_object *cs_resource(json_object *cs, const char *type)
+/* The first item of rest[].ARRAY, in the server rest entries of cs, whose
+ * KEY is VALUE (a resource by its type, an interaction by its code), or NULL. */
+static json_object *cs_server_item(json_object *cs, const char *array, const char *key,
+                                   const char *value)
 {
     size_t nrest = fhir_count(cs, "rest");
     for (size_t i = 0; i < nrest; i++) {
@@ -46,35 +48,25 @@ static json_object *cs_resource(json_object *cs, const char *type)
         fhir_get_string(rest, "mode", &mode);
         if (strcmp(mode, "server") != 0)
             continue;
-        size_t n = fhir_count(rest, "resource");
+        size_t n = fhir_count(rest, array);
         for (size_t k = 0; k < n; k++) {
-            json_object *res = fhir_item(rest, "resource", k);
-            const char *t = "";
-            if (fhir_get_string(res, "type", &t) == FHIR_OK && strcmp(t, type) == 0)
-                return res;
+            json_object *item = fhir_item(rest, array, k);
+            const char *v = "";
+            if (fhir_get_string(item, key, &v) == FHIR_OK && strcmp(v, value) == 0)
+                return item;
         }
     }
     return NULL;
 }
 
+static json_object *cs_resource(json_object *cs, const char *type)
+{
+    return cs_server_item(cs, "resource", "type", type);
+}
+
 static int cs_transactions(json_object *cs)
 {
-    size_t nrest = fhir_count(cs, "rest");
-    for (size_t i = 0; i < nrest; i++) {
-        json_object *rest = fhir_item(cs, "rest", i);
-        const char *mode = "";
-        fhir_get_string(rest, "mode", &mode);
-        if (strcmp(mode, "server") != 0)
-            continue;
-        size_t n = fhir_count(rest, "interaction");
-        for (size_t k = 0; k < n; k++) {
-            const char *code = "";
-            fhir_get_string(fhir_item(rest, "interaction", k), "code", &code);
-            if (strcmp(code, "transaction") == 0)
-                return 1;
-        }
-    }
-    return 0;
+    return cs_server_item(cs, "interaction", "code", "transaction") != NULL;
 }
 
 /* Append name to a ", "-joined list in buf. */
