@@ -3,7 +3,11 @@
  * reads Observation, Condition and Specimen (a Specimen may come after its
  * results) with _lastUpdated >= cursor - overlap, sorted by _lastUpdated,
  * following next links; each resource version not seen before goes through
- * intake. A round is single-flight: asking during one runs another after.
+ * intake. A next link answered 410 (the server's stored search expired, as
+ * HAPI's do) does not end the round: the type is asked again from the newest
+ * lastUpdated already read (catchup_link_gone). A round is single-flight:
+ * asking during one runs another after. A failed round is asked again after
+ * 5 s, doubling while it fails, up to the timer's interval (round_retry).
  * Cursors (never the local clock): each type has its own, "cursor.{Type}",
  * moved forward after every page to the newest meta.lastUpdated of what is
  * already stored (pages come sorted, so everything before it is in the
@@ -44,6 +48,7 @@
 static const char *const catchup_types[] = {"Observation", "Condition", "Specimen"};
 #define CATCHUP_NTYPES 3
 #define CATCHUP_YIELD_MS 200
+#define CATCHUP_RETRY_FIRST_S 5
 #define VANISH_BATCH 16
 #define VANISH_META "vanish_check_ms"
 
@@ -54,6 +59,9 @@ struct catchup_round {
     int64_t newest_ms;
     int64_t saved_ms;         /* this type's stored cursor (0: none) */
     int64_t asked_ms;         /* server's Date at this type's first page (0: unknown) */
+    int on_link;              /* the page asked for is a next link, not the first search */
+    int64_t query_ms;         /* the _lastUpdated=ge of this type's query (epoch ms) */
+    unsigned restarts;        /* this type's queries asked again after a gone link */
     char *pending;            /* next page to ask for once case work allows (owned) */
     struct event *wait;       /* the yield timer (owned) */
     unsigned long resources, fresh;
@@ -118,11 +126,47 @@ static void cursor_round_done(struct daemon *d)
         LOG_DEBUG("catch-up: every type read up to %lld ms (cursor)", (long long)least);
 }
 
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)what;
+    d->catchup.retry_pending = 0;
+    catchup_request(d);
+}
+
+/* After a failed round (the server down, slow or answering an error): ask
+ * again after CATCHUP_RETRY_FIRST_S, doubling with each failure in a row,
+ * rather than only at the next trigger or the timer (poll.interval, or
+ * poll.catchup_interval in subscription modes); nothing when the timer comes
+ * first, while draining, or when another round is already asked for. */
+static void round_retry(struct daemon *d)
+{
+    const struct run_config *c = d->cfg;
+    long every = c->mode == RUN_MODE_POLL ? c->poll_interval_s : c->catchup_interval_s;
+    long delay = CATCHUP_RETRY_FIRST_S;
+    for (unsigned i = 1; i < d->catchup.failures && delay < every; i++)
+        delay *= 2;
+    if (d->draining || d->catchup.retry_pending || d->catchup.again || delay >= every)
+        return;
+    struct timeval tv = {delay, 0};
+    if (event_base_once(d->base, -1, EV_TIMEOUT, on_retry, d, &tv) != 0) {
+        LOG_WARN("catch-up: cannot schedule a retry (timer); the next at the timer");
+        return;
+    }
+    d->catchup.retry_pending = 1;
+    LOG_INFO("catch-up: failed %u time(s) in a row; asking again in %ld s", d->catchup.failures,
+             delay);
+}
+
 static void round_finish(struct catchup_round *r, int ok)
 {
     struct daemon *d = r->d;
     if (ok)
         cursor_round_done(d);
+    d->catchup.failures = ok ? 0 : d->catchup.failures + 1;
+    if (!ok)
+        round_retry(d);
     if (r->wait)
         event_free(r->wait);
     free(r->pending);
@@ -264,10 +308,39 @@ static void round_end(struct catchup_round *r, int ok)
 
 static void catchup_first_start(struct catchup_round *r);
 
+/* Ask this type's query from from_ms minus overlap_s (the first page). */
+static void catchup_type_query(struct catchup_round *r, int64_t from_ms, int overlap_s)
+{
+    struct daemon *d = r->d;
+    char since[48], count[16], err[700];
+    int64_t ge = from_ms - (int64_t)overlap_s * 1000;
+    memcpy(since, "ge", 2);
+    if (fhir_instant_format_ms(ge, since + 2, sizeof since - 2) != 0) {
+        LOG_ERROR("catch-up: stored cursor (%lld ms) out of range; delete it to start from now",
+                  (long long)from_ms);
+        round_end(r, 0);
+        return;
+    }
+    snprintf(count, sizeof count, "%d", d->cfg->poll_count);
+    /* nenfhir's own result Observations left out where the server can (I5) */
+    const char *const params[] = {"_lastUpdated", since, "_sort", "_lastUpdated", "_count", count,
+                                  "_tag:not", NEN_TAG_SYSTEM "|" NEN_TAG_CODE};
+    char *url = fhir_client_url(d->client, catchup_types[r->type], params,
+                                subscribe_tag_not(d) ? 4 : 3, err, sizeof err);
+    if (!url) {
+        LOG_ERROR("catch-up %s: %s", catchup_types[r->type], err);
+        round_end(r, 0);
+        return;
+    }
+    r->on_link = 0;
+    r->query_ms = ge;
+    catchup_page_when_free(r, url);
+}
+
 static void catchup_type_start(struct catchup_round *r)
 {
     struct daemon *d = r->d;
-    char cur[40], since[48], count[16], err[700];
+    char cur[40];
     int64_t ms;
     int have = store_meta_get(d->store, "cursor", cur, sizeof cur);
     if (have < 0) {
@@ -293,25 +366,29 @@ static void catchup_type_start(struct catchup_round *r)
     r->newest[0] = '\0';
     r->newest_ms = 0;
     r->asked_ms = 0;
-    memcpy(since, "ge", 2);
-    if (fhir_instant_format_ms(ms - (int64_t)d->cfg->poll_overlap_s * 1000, since + 2,
-                               sizeof since - 2) != 0) {
-        LOG_ERROR("catch-up: stored cursor '%s' out of range; delete it to start from now", cur);
-        round_end(r, 0);
-        return;
-    }
-    snprintf(count, sizeof count, "%d", d->cfg->poll_count);
-    /* nenfhir's own result Observations left out where the server can (I5) */
-    const char *const params[] = {"_lastUpdated", since, "_sort", "_lastUpdated", "_count", count,
-                                  "_tag:not", NEN_TAG_SYSTEM "|" NEN_TAG_CODE};
-    char *url = fhir_client_url(d->client, catchup_types[r->type], params,
-                                subscribe_tag_not(d) ? 4 : 3, err, sizeof err);
-    if (!url) {
-        LOG_ERROR("catch-up %s: %s", catchup_types[r->type], err);
-        round_end(r, 0);
-        return;
-    }
-    catchup_page_when_free(r, url);
+    r->restarts = 0;
+    catchup_type_query(r, ms, d->cfg->poll_overlap_s);
+}
+
+/* A next link answered 410 Gone: the server dropped the stored search behind
+ * it (HAPI-0417 once a search expired, I3). The round does not end: this
+ * type's query is asked again from the newest lastUpdated of the pages
+ * already read (all stored; pages come sorted), without the overlap:
+ * resources at that instant come again and are skipped as seen, and what the
+ * overlap guards against is read by the next round, which reaches back again.
+ * Only when those pages reached past where the query began: a server whose
+ * links are always gone ends the round (will try again) instead of asking
+ * forever. 1 asked again, 0 not. */
+static int catchup_link_gone(struct catchup_round *r, long status)
+{
+    if (!r->on_link || status != 410 || r->d->draining || r->newest_ms <= r->query_ms)
+        return 0;
+    r->restarts++;
+    LOG_WARN("catch-up %s: HTTP 410 on the server's paging link (its stored search is gone, "
+             "I3); asking again from %s, the newest lastUpdated read (restart %u of this round)",
+             catchup_types[r->type], r->newest, r->restarts);
+    catchup_type_query(r, r->newest_ms, 0);
+    return 1;
 }
 
 /* The first cursor: ms (from where), stored at once so that a restart
@@ -402,6 +479,8 @@ static void on_page(void *ctx, const struct fhir_response *resp)
 {
     struct catchup_round *r = ctx;
     struct daemon *d = r->d;
+    if (resp->status != 200 && catchup_link_gone(r, resp->status))
+        return;
     if (resp->status != 200) {
         if (resp->status)
             LOG_WARN("catch-up %s: HTTP %ld; will try again", catchup_types[r->type],
@@ -442,6 +521,7 @@ static void on_page(void *ctx, const struct fhir_response *resp)
             round_end(r, 0);
             return;
         }
+        r->on_link = 1;
         catchup_page_when_free(r, u);
         return;
     }

@@ -25,6 +25,8 @@ struct catchup {
     int resolving;                 /* resolve fetches in flight */
     char resolve_inflight[CATCHUP_RESOLVE_PARALLEL][STORE_KEY_LEN];
     unsigned long rounds;          /* catch-up / poll rounds completed */
+    unsigned failures;             /* rounds failed in a row (0 after one completes) */
+    int retry_pending;             /* a retry after a failed round is scheduled */
 };
 
 /* Start a round, or ask for another after the one running. Nothing while

@@ -23,8 +23,11 @@ e2e_check_examples "$E2E_ROOT"/examples/fhir/gastric-type1.json "$E2E_ROOT"/exam
 pages=$(e2e_control stats | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests["GET page"]??0))')
 [ "$pages" -ge 3 ] || e2e_fail "nenfhir followed $pages base-URL paging links, expected at least 3"
 grep -q "test control expire-page: search .* expired" "$E2E_DIR/server.log" || e2e_fail "no search was expired"
-gone=$(grep -c "HTTP 410" "$E2E_DIR/daemon.log" || true)
-[ "$gone" -ge 1 ] || e2e_fail "nenfhir never saw the 410 on a paging link"
+gone=$(grep -c "HTTP 410 on the server's paging link" "$E2E_DIR/daemon.log" || true)
+[ "$gone" -ge 1 ] || e2e_fail "nenfhir never asked again after the 410 on a paging link"
+if grep -q "HTTP 410; will try again" "$E2E_DIR/daemon.log"; then
+    e2e_fail "the round ended on the 410 instead of asking again (I3)"
+fi
 grep -q "the server's link" "$E2E_DIR/daemon.log" && e2e_fail "nenfhir refused a paging link on the base"
 sleep 3
 n=$(grep -c "writing .* report" "$E2E_DIR/daemon.log")

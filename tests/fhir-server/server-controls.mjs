@@ -9,6 +9,7 @@
 //                              "retryAfterIn":N for an HTTP-date N seconds ahead;
 //                              "resourceType":T only writes containing T fail)
 //   POST /_test/fail-reads     {"seconds":S,"status":404,"path":"Observation"}
+//                              (or {"count":N,...}: the next N GETs below path fail)
 //   POST /_test/foreign-next   {"host":"localhost"}   search Bundle links name that host
 //   POST /_test/expire-page    {"at":N}               with --paging hapi: the Nth page request
 //                              (?_getpages=) from now finds its search expired (410)
@@ -41,6 +42,7 @@ export class Controls {
     this.readFailUntil = 0;
     this.readFailStatus = 404;
     this.readFailPath = '';
+    this.readFailCount = undefined;
     this.foreignNextHost = undefined;
     this.rejectCount = 0;
     this.rejectType = undefined;
@@ -74,6 +76,10 @@ export class Controls {
   // The status fail-reads answers a GET of path (below /fhir/) with now, else null.
   readFailure(path) {
     if (Date.now() >= this.readFailUntil || !path.startsWith(this.readFailPath)) return null;
+    if (this.readFailCount !== undefined && this.readFailCount-- <= 0) {
+      this.readFailUntil = 0; // the count is used up
+      return null;
+    }
     return this.readFailStatus;
   }
 
@@ -135,12 +141,14 @@ export async function handleTestRequest({ method, name, query, body }, ctx) {
         return { status: 200, body: { failWrites: { seconds, status: controls.failStatus, retryAfter, retryAfterIn, resourceType } } };
       }
       case 'POST fail-reads': {
-        const seconds = count(body?.seconds, 'seconds');
+        const seconds = body?.count !== undefined && body?.seconds === undefined ? 0 : count(body?.seconds, 'seconds');
         controls.readFailStatus = count(body?.status ?? 404, 'status', { min: 400 });
         if (body?.path !== undefined && typeof body.path !== 'string') throw new BadInput('"path" must be a string');
         controls.readFailPath = body?.path ?? '';
-        controls.readFailUntil = Date.now() + seconds * 1000;
-        return { status: 200, body: { failReads: { seconds, status: controls.readFailStatus, path: controls.readFailPath } } };
+        controls.readFailCount = body?.count === undefined ? undefined : count(body.count, 'count', { min: 1 });
+        controls.readFailUntil = controls.readFailCount !== undefined ? Infinity : Date.now() + seconds * 1000;
+        const failReads = { seconds, count: controls.readFailCount, status: controls.readFailStatus, path: controls.readFailPath };
+        return { status: 200, body: { failReads } };
       }
       case 'POST foreign-next':
         if (body?.host !== undefined && (typeof body.host !== 'string' || !/^[A-Za-z0-9.-]+$/.test(body.host))) {

@@ -580,6 +580,15 @@ await check('fail-reads: GETs below a path answer the status; other reads and wr
   assert.equal((await fhir('GET', `Observation/${shared.txObservation.id}`)).status, 200);
 });
 
+await check('fail-reads by count: the next N GETs below a path fail, then they work', async () => {
+  assert.equal((await control('fail-reads', { count: 2, status: 503, path: 'Observation' })).status, 200);
+  assert.equal((await fhir('GET', `Patient/${shared.patient.id}`)).status, 200); // not counted
+  assert.equal((await fhir('GET', 'Observation?_count=1')).status, 503);
+  assert.equal((await fhir('GET', 'Observation?_count=1')).status, 503);
+  assert.equal((await fhir('GET', 'Observation?_count=1')).status, 200);
+  assert.equal((await fhir('GET', `Observation/${shared.txObservation.id}`)).status, 200);
+});
+
 await check('foreign-next: Bundle links name another host; requests that follow are recorded', async () => {
   assert.equal((await control('foreign-next', { host: 'localhost' })).status, 200);
   const page = await fhir('GET', 'Observation?_count=1');
