@@ -181,6 +181,7 @@ public class HapiTestServer {
         TestControls.Tenant t = c.tenant(null);
         t.deleteIntegrity = env.getProperty("nenfhir.delete-integrity", Boolean.class, true);
         t.expirePageAt = env.getProperty("nenfhir.expire-page-at", Long.class, 0L);
+        t.expirePageEvery = env.getProperty("nenfhir.expire-page-every", Long.class, 0L);
         return c;
     }
 
