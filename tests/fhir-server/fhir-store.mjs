@@ -17,8 +17,8 @@
 //     and server-assigned ids as a sequence from 1000.
 
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
-import { getAllDataTypes, isResourceType } from '@medplum/core';
-import { allOk, deepClone, deepEquals, formatSearchQuery, OperationOutcomeError, parseSearchRequest } from '@medplum/core';
+import { getAllDataTypes, getStatus, isResourceType } from '@medplum/core';
+import { allOk, created, deepClone, deepEquals, formatSearchQuery, OperationOutcomeError, parseSearchRequest } from '@medplum/core';
 import { HapiPaging } from './fhir-paging.mjs';
 import { checkDeleteConflicts } from './fhir-references.mjs';
 
@@ -201,11 +201,22 @@ export class FhirStore {
     const url = path + (String(query) ? `?${query}` : '');
     const req = { method, url, pathname: '', body, params: {}, query: {}, headers, config: { transactions: true } };
     const run = () => this.router.handleRequest(req, this.repo);
-    const response = method === 'GET' ? await run() : await this.exclusive(run, sent);
+    const response = method === 'GET' ? await run() : await this.exclusive(() => this.createdByUpdate(method, path, query, run), sent);
     const bundle = response[1];
     if (method === 'GET' && bundle?.resourceType === 'Bundle' && bundle.type === 'searchset' && req.params.resourceType) {
       addSearchLinks(bundle, req.params.resourceType, req.query, base);
     }
+    return response;
+  }
+
+  // PUT Type/id that creates the resource answers 201 Created, as HAPI does
+  // and FHIR's update interaction says (fhir-router answers 200); runs inside
+  // exclusive(), so nothing is written between the look and the write.
+  async createdByUpdate(method, path, query, run) {
+    const m = method === 'PUT' && !String(query) && /^([A-Za-z]+)\/([A-Za-z0-9.-]{1,64})$/.exec(path);
+    const existed = m ? await this.repo.readResource(m[1], m[2]).then(() => true, () => false) : true;
+    const response = await run();
+    if (!existed && getStatus(response[0]) === 200) return [created, ...response.slice(1)];
     return response;
   }
 

@@ -263,6 +263,17 @@ await check('validation: invalid Observation gets 400 OperationOutcome naming th
   assert.ok(inTx.json.issue.some((i) => i.expression?.includes('Bundle.entry[1].resource.status')), inTx.text);
 });
 
+await check('PUT Type/id: 201 Created when it creates (as HAPI answers), 200 when it updates', async () => {
+  const url = `Observation/put-create-${Date.now()}`;
+  const body = (v) => ({ ...observation('12345-6', { valueString: v }), id: url.split('/')[1] });
+  const made = await fhir('PUT', url, { body: body('a') });
+  assert.equal(made.status, 201, made.text);
+  assert.ok(made.headers.location.startsWith(`${base}/${url}/_history/`), made.headers.location);
+  const again = await fhir('PUT', url, { body: body('b') });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.id, made.json.id);
+});
+
 await check('REST conditional update, conditional create, no-op update, history newest first', async () => {
   const url = `Observation?identifier=${SYS}|rest-1`;
   const body = (v) => observation('12345-6', { identifier: [{ system: SYS, value: 'rest-1' }], valueString: v });
