@@ -23,8 +23,12 @@ e2e_hapi_log
 pages=$(grep -c "GET .*_getpages=" "$E2E_DIR/server.log" || true)
 [ "$pages" -ge 1 ] || e2e_fail "nenfhir never followed one of HAPI's paging links"
 sleep 3
+# no rewriting: at most 3 writes a case, as in hapi_I3_polling_410 (on a
+# loaded machine a case's inputs come in over several rounds: preliminary
+# after work.preliminary_after, final, then amended by a late input that
+# joins its basis; 7 seen for 3 cases in a CI run beside the ASan build)
 n=$(grep -c "writing .* report" "$E2E_DIR/daemon.log")
-[ "$n" -le 6 ] || e2e_fail "polling rewrote reports: $n writes for 3 cases"
+[ "$n" -le 9 ] || e2e_fail "polling rewrote reports: $n writes for 3 cases"
 e2e_hapi_assert_accepted
 e2e_finish
 e2e_pass "HAPI FHIR: 3 cases reported by polling, $pages paging-link requests followed; $n report writes"
